@@ -1,0 +1,53 @@
+"""The exception hierarchy: what went wrong decides what happens next.
+
+An ``InputError`` is a property of the object itself: retrying cannot help, so it
+becomes an ``errors/`` record and the invocation returns normally.  A
+``TransientError`` is a property of the moment: it propagates (or is reported as a
+batch item failure) so that AWS delivers the event again.
+"""
+
+from __future__ import annotations
+
+
+class IngestError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ConfigurationError(IngestError):
+    """The function is set up wrongly; nothing is processed until it is fixed."""
+
+
+class RecursiveTriggerError(ConfigurationError):
+    """The input bucket is the output bucket: writing outputs would trigger us again."""
+
+
+class InputError(IngestError):
+    """The object cannot be ingested as it is; an errors/ record says why."""
+
+
+class NotFitsError(InputError):
+    """The object does not start with a FITS primary header."""
+
+
+class CorruptFitsError(InputError):
+    """The object starts like FITS but a header or data unit cannot be parsed."""
+
+
+class TruncatedFitsError(InputError):
+    """The object ends before the data its headers announce."""
+
+
+class UnsupportedFitsError(InputError):
+    """The object is valid FITS in a form this processor does not read."""
+
+
+class LimitExceededError(InputError):
+    """The object is over a configured limit; the limit's name is in the message."""
+
+
+class TransientError(IngestError):
+    """A fault of S3 or the network that outlasted botocore's retries; retry later."""
+
+
+class SourceChangedError(IngestError):
+    """The object announced by the event was overwritten or deleted before we read it."""
