@@ -1,0 +1,125 @@
+"""The CLI: the Lambda's pipeline on local files or S3 objects, and the local SQS worker.
+
+    python -m handlers process PATH_OR_S3_URI... --out DIR_OR_S3_URI
+    python -m handlers worker --queue-url URL [--endpoint-url URL] [--once]
+
+``process`` exits 0 when every input was processed, 1 when some input was rejected (its
+``errors/`` record written) or could not be read, and 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections import Counter
+from collections.abc import Sequence
+
+from .config import Settings
+from .errors import ConfigurationError, IngestError
+from .events import ObjectRef, UnrecognizedEventError
+from .outputs import BucketOutput, FolderOutput, OutputRoot
+from .pipeline import Outcome, Source, process
+from .s3io import LocalSource, S3Source, make_s3_client
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "process":
+            return _process(args, parser)
+        return _worker(args)
+    except ConfigurationError as exc:
+        parser.error(str(exc))
+    return EXIT_USAGE
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m handlers", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("process", help="ingest local FITS files or s3:// objects")
+    run.add_argument("inputs", nargs="+", metavar="PATH_OR_S3_URI")
+    run.add_argument("--out", required=True, metavar="DIR_OR_S3_URI",
+                     help="output root: a folder, or s3://bucket")
+    run.add_argument("--endpoint-url", help="S3 endpoint (e.g. a local moto server)")
+    work = commands.add_parser("worker", help="feed an SQS queue of S3 notifications to the handler")
+    work.add_argument("--queue-url", required=True)
+    work.add_argument("--endpoint-url", help="AWS endpoint for S3 and SQS (e.g. a local moto server)")
+    work.add_argument("--once", action="store_true", help="stop when the queue is empty")
+    return parser
+
+
+def _process(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    settings = Settings.from_env()
+    client = make_s3_client(settings.reads, args.endpoint_url) if _uses_s3(args) else None
+    out = _output_root(args.out, client, parser)
+    sources = [_source(item, client, settings, parser) for item in args.inputs]
+    counts: Counter[str] = Counter()
+    for number, source in enumerate(sources, 1):
+        try:
+            outcome = process(source, out, settings)
+        except IngestError as exc:
+            outcome = Outcome(source.key, "failed", error={"class": type(exc).__name__, "message": str(exc)})
+        counts[outcome.status] += 1
+        print(f"[{number}/{len(sources)}] {_describe(outcome)}", flush=True)
+    done = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    print(f"{len(sources)} input(s): {done}. Outputs under {out.uri}")
+    return EXIT_OK if counts.keys() <= {"processed", "skipped"} else EXIT_REJECTED
+
+
+def _describe(outcome: Outcome) -> str:
+    line = f"{outcome.status} {outcome.key}"
+    if outcome.status == "processed":
+        line += (f": {outcome.hdus} HDU(s), {outcome.thumbnails} thumbnail(s), "
+                 f"{outcome.bytes_read:,} bytes in {outcome.requests} request(s), {outcome.duration_ms:.0f} ms")
+    elif outcome.error:
+        line += f": {outcome.error['class']}: {outcome.error['message']}"
+    return line
+
+
+def _uses_s3(args: argparse.Namespace) -> bool:
+    return args.out.startswith("s3://") or any(item.startswith("s3://") for item in args.inputs)
+
+
+def _output_root(target: str, client: object, parser: argparse.ArgumentParser) -> OutputRoot:
+    if not target.startswith("s3://"):
+        return FolderOutput(target)
+    bucket, _, prefix = target[len("s3://") :].partition("/")
+    if not bucket or prefix.strip("/"):
+        parser.error(f"--out must be a folder or s3://bucket (outputs go to its top level), got {target!r}")
+    return BucketOutput(client, bucket)  # type: ignore[arg-type]
+
+
+def _source(item: str, client: object, settings: Settings, parser: argparse.ArgumentParser) -> Source:
+    if item.startswith("s3://"):
+        try:
+            ref = ObjectRef.from_uri(item)
+        except UnrecognizedEventError as exc:
+            parser.error(str(exc))
+        return S3Source(client, ref, settings.reads)  # type: ignore[arg-type]
+    if not os.path.isfile(item):
+        parser.error(f"no such file: {item!r}")
+    return LocalSource(item, settings.reads)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import boto3
+
+    from .worker import run
+
+    if args.endpoint_url:
+        os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url  # the handler's own S3 client reads it
+    sqs = boto3.client("sqs", endpoint_url=args.endpoint_url)
+    stats = run(sqs, args.queue_url, once=args.once)
+    print(f"worker: {stats.received} message(s) in {stats.batches} batch(es), "
+          f"{stats.deleted} done, {stats.failed} failed")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

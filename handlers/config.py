@@ -1,0 +1,119 @@
+"""Settings from the environment, validated once per cold start.
+
+Every variable except ``OUTPUT_BUCKET`` has a default; the README lists them all.
+A bad value stops the function with a message naming the variable and the value,
+rather than surfacing later as a confusing failure on some object.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .errors import ConfigurationError
+
+INTERVALS = ("zscale", "percentile")
+STRETCHES = ("linear", "sqrt", "log", "asinh")
+
+
+@dataclass(frozen=True)
+class ThumbnailSettings:
+    """How previews are drawn; recorded in each HDU's ``preview`` so users can redo them."""
+
+    max_size: int = 512
+    interval: str = "zscale"
+    percentile: float = 99.5
+    stretch: str = "linear"
+    block_bytes: int = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ReadSettings:
+    """How the object is read from S3: read-ahead for headers, parallel parts for data."""
+
+    read_ahead: int = 64 * 1024
+    part_bytes: int = 8 * 1024 * 1024
+    concurrency: int = 8
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """Bounds that keep one hostile object from exhausting the function."""
+
+    max_decompressed_bytes: int = 1024**3
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the pipeline needs to know that is not in the event."""
+
+    output_bucket: str | None = None
+    thumbnails: ThumbnailSettings = field(default_factory=ThumbnailSettings)
+    reads: ReadSettings = field(default_factory=ReadSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and check every variable; raise ConfigurationError naming the bad one."""
+        env = os.environ if env is None else env
+        thumbnails = ThumbnailSettings(
+            max_size=_int(env, "THUMBNAIL_MAX_SIZE", 512, minimum=1),
+            interval=_choice(env, "THUMBNAIL_INTERVAL", "zscale", INTERVALS),
+            percentile=_float(env, "THUMBNAIL_PERCENTILE", 99.5, low=0.0, high=100.0),
+            stretch=_choice(env, "THUMBNAIL_STRETCH", "linear", STRETCHES),
+            block_bytes=_int(env, "THUMBNAIL_BLOCK_BYTES", 8 * 1024 * 1024, minimum=1024),
+        )
+        reads = ReadSettings(
+            read_ahead=_int(env, "READ_AHEAD_BYTES", 64 * 1024, minimum=2880),
+            part_bytes=_int(env, "READ_PART_BYTES", 8 * 1024 * 1024, minimum=64 * 1024),
+            concurrency=_int(env, "READ_CONCURRENCY", 8, minimum=1),
+        )
+        limits = LimitSettings(
+            max_decompressed_bytes=_int(env, "MAX_DECOMPRESSED_BYTES", 1024**3, minimum=2880),
+        )
+        return cls(
+            output_bucket=env.get("OUTPUT_BUCKET") or None,
+            thumbnails=thumbnails,
+            reads=reads,
+            limits=limits,
+        )
+
+    def require_output_bucket(self) -> str:
+        """The Lambda cannot run without a destination; the CLI passes --out instead."""
+        if not self.output_bucket:
+            raise ConfigurationError("OUTPUT_BUCKET is not set: the function has nowhere to write")
+        return self.output_bucket
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}, got {raw!r}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
+    if not low < value <= high:
+        raise ConfigurationError(f"{name} must be in ({low}, {high}], got {raw!r}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in choices:
+        raise ConfigurationError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value

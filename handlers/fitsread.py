@@ -1,0 +1,126 @@
+"""Opening a reader as FITS: decompression, sanity checks, and astropy's errors named.
+
+astropy raises many kinds of exception on a bad file (OSError, ValueError, KeyError,
+EOFError, zlib errors, ...), and turns some into warnings.  Here they become the
+``InputError`` classes that the ``errors/`` records carry, while a fault of the store
+(remembered by the reader) is re-raised as itself so that it is retried.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import logging
+import shutil
+import tempfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
+
+from .errors import (
+    CorruptFitsError,
+    InputError,
+    LimitExceededError,
+    NotFitsError,
+    TruncatedFitsError,
+)
+from .s3io import RangeReader
+
+logger = logging.getLogger(__name__)
+
+GZIP_MAGIC = b"\x1f\x8b"
+BZIP2_MAGIC = b"BZh"
+FITS_MAGIC = b"SIMPLE"
+BLOCK = 2880
+#: Decompressed data stays in memory up to this size, then spills to /tmp.
+SPOOL_IN_MEMORY = 64 * 1024 * 1024
+_COPY_CHUNK = 1024 * 1024
+
+
+@contextmanager
+def uncompressed(reader: RangeReader, max_decompressed: int) -> Iterator[tuple[IO[bytes], str | None]]:
+    """The FITS byte stream of ``reader`` and its compression (None, "gzip" or "bzip2").
+
+    A whole-file compressed object cannot be read at random, so it is decompressed once,
+    as it streams, into a spool file; plain FITS is read in place, lazily.
+    """
+    magic = reader.read(4)
+    reader.seek(0)
+    if not magic:
+        raise NotFitsError("the object is empty (0 bytes)")
+    decompressor: Any
+    if magic.startswith(GZIP_MAGIC):
+        compression, decompressor = "gzip", gzip.GzipFile(fileobj=reader, mode="rb")
+    elif magic.startswith(BZIP2_MAGIC):
+        compression, decompressor = "bzip2", bz2.BZ2File(reader, mode="rb")
+    else:
+        _require_fits_magic(reader)
+        yield reader, None
+        return
+    reader.prefer_sequential()
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        _decompress(decompressor, spool, compression, max_decompressed)
+        spool.seek(0)
+        _require_fits_magic(spool)
+        yield spool, compression
+
+
+def _decompress(stream: Any, spool: IO[bytes], compression: str, limit: int) -> None:
+    total = 0
+    try:
+        while chunk := stream.read(_COPY_CHUNK):
+            total += len(chunk)
+            if total > limit:
+                raise LimitExceededError(
+                    f"MAX_DECOMPRESSED_BYTES: the {compression} stream expands beyond {limit:,} bytes"
+                )
+            spool.write(chunk)
+    except EOFError as exc:
+        raise TruncatedFitsError(f"the {compression} stream ends early: {exc}") from exc
+    except (OSError, zlib.error, ValueError) as exc:
+        raise CorruptFitsError(f"the {compression} stream cannot be decompressed: {exc}") from exc
+
+
+def _require_fits_magic(stream: IO[bytes]) -> None:
+    head = stream.read(len(FITS_MAGIC) + 3)
+    stream.seek(0)
+    if not head:
+        raise NotFitsError("the decompressed stream is empty")
+    if not head.startswith(FITS_MAGIC):
+        raise NotFitsError(f"the object does not begin with a FITS SIMPLE card (it begins {head!r})")
+
+
+def check_data_present(hdu: Any, index: int, info: dict[str, Any], available: int) -> None:
+    """Refuse an HDU whose data unit would end past the object's last byte.
+
+    astropy only warns about this ("File may have been truncated") and then fails, or
+    reads garbage, when the data is touched.  Tile-compressed HDUs report their
+    uncompressed size, so their padded span is used with a block's tolerance.
+    """
+    start = int(info["datLoc"])
+    span = int(info["datSpan"])
+    needed = start + (max(0, span - (BLOCK - 1)) if _is_compressed_image(hdu) else int(hdu.size))
+    if needed > available:
+        raise TruncatedFitsError(
+            f"HDU {index} ({hdu.name or 'unnamed'}) needs {needed:,} bytes but the object has "
+            f"{available:,}: the file is truncated or its header claims more data than it holds"
+        )
+
+
+def as_input_error(exc: BaseException) -> InputError:
+    """Name what astropy (or numpy, zlib) found wrong with the bytes."""
+    if isinstance(exc, InputError):
+        return exc
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, EOFError) or "truncated" in str(exc).lower():
+        return TruncatedFitsError(text)
+    if isinstance(exc, MemoryError):
+        return LimitExceededError(f"memory: reading the file needs more memory than the function has ({text})")
+    return CorruptFitsError(text)
+
+
+def _is_compressed_image(hdu: Any) -> bool:
+    from astropy.io.fits import CompImageHDU
+
+    return isinstance(hdu, CompImageHDU)

@@ -1,0 +1,130 @@
+"""The Lambda entry point: events in, results out.
+
+Every event shape becomes ``ObjectRef`` values (``events``); each is run through the
+pipeline.  A problem of an input is answered by an ``errors/`` record and counts as
+done; a fault of the store is retried by AWS: raised for direct, SNS and EventBridge
+invocations, reported per message for SQS (``batchItemFailures``) and per task for
+S3 Batch Operations (``TemporaryFailure``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes import S3BatchOperationResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from .config import Settings
+from .errors import IngestError, RecursiveTriggerError, TransientError
+from .events import (
+    ObjectRef,
+    is_batch_operations_event,
+    is_sqs_event,
+    refs_from_batch_operations,
+    refs_from_notification,
+    refs_from_sqs_body,
+    refs_from_uris,
+)
+from .observability import logger, metrics, tracer
+from .outputs import BucketOutput
+from .pipeline import Outcome, process
+from .s3io import S3Source, make_s3_client
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from mypy_boto3_s3 import S3Client
+
+_settings: Settings | None = None
+_client: S3Client | None = None
+
+
+def settings() -> Settings:
+    """Read once per cold start; a bad variable fails every invocation loudly."""
+    global _settings
+    if _settings is None:
+        _settings = Settings.from_env()
+    return _settings
+
+
+def s3_client() -> S3Client:
+    """Built on first use (never at import: tests start moto first), then reused."""
+    global _client
+    if _client is None:
+        _client = make_s3_client(settings().reads)
+    return _client
+
+
+def reset() -> None:
+    """Forget the cached settings and client (tests change the environment between runs)."""
+    global _settings, _client
+    _settings, _client = None, None
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if is_sqs_event(event):
+        processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        return process_partial_response(event, _sqs_record, processor, context)
+    if is_batch_operations_event(event):
+        return _batch_operations(event)
+    refs = refs_from_uris(event) if "uris" in event else refs_from_notification(event)
+    faults: list[IngestError] = []
+    outcomes: list[Outcome] = []
+    for ref in refs:
+        try:
+            outcomes.append(ingest(ref))
+        except TransientError as exc:
+            faults.append(exc)
+    if faults:
+        raise faults[0]
+    return {"outcomes": [{"key": o.key, "status": o.status} for o in outcomes]}
+
+
+def ingest(ref: ObjectRef) -> Outcome:
+    """Process one object and leave one log line and its metrics behind."""
+    config = settings()
+    output_bucket = config.require_output_bucket()
+    if ref.bucket == output_bucket:
+        raise RecursiveTriggerError(
+            f"refusing {ref.uri}: it is in the output bucket {output_bucket!r}, "
+            "and writing there would trigger this function again"
+        )
+    source = S3Source(s3_client(), ref, config.reads)
+    try:
+        outcome = process(source, BucketOutput(s3_client(), output_bucket), config)
+    except IngestError as exc:
+        metrics.add_metric(name="TransientFailures", unit=MetricUnit.Count, value=1)
+        logger.warning("object failed", extra={"key": ref.key, "bucket": ref.bucket,
+                                               "error": {"class": type(exc).__name__, "message": str(exc)},
+                                               "bytes_read": source.stats.bytes_read,
+                                               "requests": source.stats.requests})
+        raise
+    logger.info(f"object {outcome.status}", extra={"bucket": ref.bucket, **asdict(outcome)})
+    metrics.add_metric(name=f"Objects{outcome.status.capitalize()}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="BytesRead", unit=MetricUnit.Bytes, value=outcome.bytes_read)
+    metrics.add_metric(name="SourceRequests", unit=MetricUnit.Count, value=outcome.requests)
+    metrics.add_metric(name="ProcessingTime", unit=MetricUnit.Milliseconds, value=outcome.duration_ms)
+    return outcome
+
+
+def _sqs_record(record: SQSRecord) -> list[str]:
+    """One SQS message; any exception marks it failed so that SQS delivers it again."""
+    return [ingest(ref).status for ref in refs_from_sqs_body(record.body)]
+
+
+def _batch_operations(event: dict[str, Any]) -> dict[str, Any]:
+    response = S3BatchOperationResponse(event["invocationSchemaVersion"], event["invocationId"], "PermanentFailure")
+    for task, ref in refs_from_batch_operations(event):
+        try:
+            result = task.build_task_batch_response("Succeeded", ingest(ref).status)
+        except TransientError as exc:
+            result = task.build_task_batch_response("TemporaryFailure", str(exc))
+        except IngestError as exc:
+            result = task.build_task_batch_response("PermanentFailure", f"{type(exc).__name__}: {exc}")
+        response.add_result(result)
+    return response.asdict()

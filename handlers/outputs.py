@@ -1,0 +1,95 @@
+"""Writers for the output root: an S3 bucket (the Lambda) or a local folder (the CLI).
+
+Both answer the same three calls, so the pipeline does not know which it writes to.
+The metadata document carries its source's eTag and version as S3 user metadata, so
+a re-delivered event is recognised with one HEAD instead of a GET of the document.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .errors import TransientError
+from .s3io import classify_client_error
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+SOURCE_ETAG = "source-etag"
+SOURCE_VERSION = "source-version-id"
+
+
+class OutputRoot(Protocol):
+    uri: str
+
+    def put(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str] | None = None) -> None:
+        """Write one output object (whole, or not at all)."""
+
+    def recorded_source(self, key: str) -> dict[str, str] | None:
+        """The source eTag/version recorded with the metadata document at ``key``, if any."""
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` if it exists."""
+
+
+class BucketOutput:
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.uri = f"s3://{bucket}/"
+
+    def put(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str] | None = None) -> None:
+        self._call("put_object", key, Body=body, ContentType=content_type, Metadata=dict(tags or {}))
+
+    def recorded_source(self, key: str) -> dict[str, str] | None:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                return None
+            raise classify_client_error(exc, f"{self.uri}{key}") from exc
+        except BotoCoreError as exc:
+            raise TransientError(f"HEAD {self.uri}{key}: {exc}") from exc
+        meta = head.get("Metadata", {})
+        return {"etag": meta.get(SOURCE_ETAG, ""), "version_id": meta.get(SOURCE_VERSION, "")}
+
+    def delete(self, key: str) -> None:
+        self._call("delete_object", key)
+
+    def _call(self, operation: str, key: str, **kwargs: object) -> None:
+        try:
+            getattr(self.client, operation)(Bucket=self.bucket, Key=key, **kwargs)
+        except ClientError as exc:
+            raise classify_client_error(exc, f"{self.uri}{key}") from exc
+        except BotoCoreError as exc:
+            raise TransientError(f"{operation} {self.uri}{key}: {exc}") from exc
+
+
+class FolderOutput:
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        self.uri = f"{self.root}/"
+
+    def put(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str] | None = None) -> None:
+        """Write through a temporary name and rename, so a reader never sees half a file."""
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_bytes(body)
+        os.replace(partial, path)
+
+    def recorded_source(self, key: str) -> dict[str, str] | None:
+        try:
+            source = json.loads((self.root / key).read_text())["source"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return {"etag": source.get("etag") or "", "version_id": source.get("version_id") or ""}
+
+    def delete(self, key: str) -> None:
+        (self.root / key).unlink(missing_ok=True)

@@ -1,0 +1,298 @@
+"""Reading the source object: a seekable file over ranged GETs that astropy reads lazily.
+
+astropy.io.fits reads a file through ``read``/``seek``/``tell``: headers in 2,880-byte
+blocks, then a jump over each data unit.  ``RangeReader`` turns those calls into ranged
+requests: small reads go through fsspec's ``ReadAheadCache`` (one request brings the
+next ``read_ahead`` bytes, so a header of many blocks costs one GET), large reads (image
+rows) bypass the cache and are fetched as parallel parts.  Every request and byte is
+counted, because what a file costs is part of its metadata.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from fsspec.caching import ReadAheadCache
+
+from .config import ReadSettings
+from .errors import ConfigurationError, IngestError, SourceChangedError, TransientError
+from .events import ObjectRef
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+logger = logging.getLogger(__name__)
+
+Fetch = Callable[[int, int], bytes]
+
+#: A response body cut short is retried this many times; botocore's own retries only
+#: cover failures before the response headers arrive.
+BODY_ATTEMPTS = 3
+_GONE = {"NoSuchKey", "NoSuchVersion", "NotFound", "404"}
+
+
+@dataclass
+class ReadStats:
+    """Requests and bytes spent on one source object (updated from several threads)."""
+
+    requests: int = 0
+    bytes_read: int = 0
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def add(self, nbytes: int) -> None:
+        with self._lock:
+            self.requests += 1
+            self.bytes_read += nbytes
+
+
+class RangeReader(io.RawIOBase):
+    """A read-only, seekable binary file whose bytes come from ``fetch(start, end)``."""
+
+    def __init__(
+        self,
+        fetch: Fetch,
+        size: int,
+        settings: ReadSettings,
+        name: str,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.name = name
+        self._on_close = on_close
+        self.fault: BaseException | None = None
+        self._fetch = fetch
+        self._size = size
+        self._settings = settings
+        self._pos = 0
+        self._cache = ReadAheadCache(settings.read_ahead, self._fetch_guarded, size)
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        if not self.closed and self._on_close is not None:
+            self._on_close()
+        super().close()
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise ValueError(f"negative seek position {base + offset!r}")
+        self._pos = base + offset
+        return self._pos
+
+    def read(self, size: int | None = -1) -> bytes:
+        end = self._size if size is None or size < 0 else min(self._size, self._pos + size)
+        if end <= self._pos:
+            return b""
+        if end - self._pos >= self._settings.part_bytes:
+            data = self._fetch_parts(self._pos, end)
+        else:
+            data = self._cache._fetch(self._pos, end)
+        self._pos += len(data)
+        return data
+
+    def prefer_sequential(self) -> None:
+        """Read ahead whole parts: the caller will stream the object from start to end."""
+        self._cache = ReadAheadCache(self._settings.part_bytes, self._fetch_guarded, self._size)
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        memoryview(buffer).cast("B")[: len(data)] = data
+        return len(data)
+
+    def _fetch_parts(self, start: int, end: int) -> bytes:
+        """Fetch a large range as parallel parts so it streams near the network's rate."""
+        part = self._settings.part_bytes
+        bounds = [(lo, min(lo + part, end)) for lo in range(start, end, part)]
+        if len(bounds) == 1 or self._settings.concurrency == 1:
+            return b"".join(self._fetch_guarded(lo, hi) for lo, hi in bounds)
+        out = bytearray(end - start)
+        view = memoryview(out)
+
+        def fill(bound: tuple[int, int]) -> None:
+            lo, hi = bound
+            view[lo - start : hi - start] = self._fetch_guarded(lo, hi)
+
+        with ThreadPoolExecutor(min(self._settings.concurrency, len(bounds))) as pool:
+            list(pool.map(fill, bounds))
+        return bytes(out)
+
+    def _fetch_guarded(self, start: int, end: int) -> bytes:
+        """Remember a fault of the store, so that astropy cannot disguise it as bad input.
+
+        astropy turns some exceptions raised while reading later HDUs into warnings; the
+        pipeline checks ``fault`` after reading and re-raises it.
+        """
+        try:
+            return self._fetch(start, end)
+        except IngestError as exc:
+            self.fault = exc
+            raise
+
+
+def make_s3_client(settings: ReadSettings, endpoint_url: str | None = None) -> S3Client:
+    """One client per process, reused across warm invocations and across reader threads.
+
+    botocore's standard retry mode retries throttling and 5xx answers with backoff; the
+    pool is sized for the parallel part reads.
+    """
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": "standard", "total_max_attempts": 5},
+        max_pool_connections=max(10, 2 * settings.concurrency),
+        connect_timeout=5,
+        read_timeout=30,
+    )
+    return boto3.client("s3", endpoint_url=endpoint_url, config=config)
+
+
+class S3Source:
+    """One S3 object version: its identity, its reader and what reading it cost."""
+
+    def __init__(self, client: S3Client, ref: ObjectRef, settings: ReadSettings) -> None:
+        self.client = client
+        self.ref = ref
+        self.settings = settings
+        self.stats = ReadStats()
+
+    @property
+    def key(self) -> str:
+        return self.ref.key
+
+    def resolve(self) -> ObjectRef:
+        """Fill in size, eTag and version with one HEAD when the event did not carry them."""
+        if self.ref.size is not None and (self.ref.etag or self.ref.version_id):
+            return self.ref
+        extra = {"VersionId": self.ref.version_id} if self.ref.version_id else {}
+        try:
+            head = self.client.head_object(Bucket=self.ref.bucket, Key=self.ref.key, **extra)
+        except ClientError as exc:
+            raise classify_client_error(exc, self.ref.uri) from exc
+        except BotoCoreError as exc:
+            raise TransientError(f"HEAD {self.ref.uri}: {exc}") from exc
+        finally:
+            self.stats.add(0)
+        self.ref = replace(
+            self.ref,
+            size=head["ContentLength"],
+            etag=head["ETag"].strip('"'),
+            version_id=self.ref.version_id or _real_version(head.get("VersionId")),
+        )
+        return self.ref
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "bucket": self.ref.bucket,
+            "key": self.ref.key,
+            "version_id": self.ref.version_id,
+            "etag": self.ref.etag,
+            "size": self.ref.size,
+        }
+
+    def open(self) -> RangeReader:
+        ref = self.resolve()
+        assert ref.size is not None
+        return RangeReader(self._get_range, ref.size, self.settings, name=ref.uri)
+
+    def _get_range(self, start: int, end: int) -> bytes:
+        """GET bytes [start, end) of exactly the announced object version."""
+        ref = self.ref
+        guard = {"VersionId": ref.version_id} if ref.version_id else {"IfMatch": f'"{ref.etag}"'}
+        for attempt in range(1, BODY_ATTEMPTS + 1):
+            try:
+                response = self.client.get_object(
+                    Bucket=ref.bucket, Key=ref.key, Range=f"bytes={start}-{end - 1}", **guard
+                )
+                body = response["Body"].read()
+            except ClientError as exc:
+                self.stats.add(0)
+                raise classify_client_error(exc, ref.uri) from exc
+            except BotoCoreError as exc:
+                self.stats.add(0)
+                if attempt == BODY_ATTEMPTS:
+                    raise TransientError(f"GET {ref.uri} bytes {start}-{end - 1}: {exc}") from exc
+                logger.warning("retrying ranged GET after %s (attempt %d)", exc, attempt)
+                continue
+            self.stats.add(len(body))
+            if len(body) == end - start:
+                return body
+            if attempt == BODY_ATTEMPTS:
+                raise TransientError(
+                    f"GET {ref.uri} bytes {start}-{end - 1} returned {len(body)} bytes"
+                )
+            logger.warning("short body (%d of %d bytes); retrying", len(body), end - start)
+        raise AssertionError("unreachable")
+
+
+class LocalSource:
+    """A local file read through the same counting reader, for the CLI."""
+
+    def __init__(self, path: str, settings: ReadSettings) -> None:
+        self.path = path
+        self.settings = settings
+        self.stats = ReadStats()
+        self.key = os.path.basename(path)
+
+    def describe(self) -> dict[str, Any]:
+        return {"bucket": None, "key": self.key, "version_id": None, "etag": None,
+                "size": os.path.getsize(self.path), "path": os.path.abspath(self.path)}
+
+    def resolve(self) -> None:
+        """Nothing to look up: a local file has no eTag to compare."""
+        return None
+
+    def open(self) -> RangeReader:
+        fd = os.open(self.path, os.O_RDONLY)
+        size = os.fstat(fd).st_size
+
+        def pread(start: int, end: int) -> bytes:
+            data = os.pread(fd, end - start, start)
+            self.stats.add(len(data))
+            return data
+
+        return RangeReader(pread, size, self.settings, name=self.path, on_close=lambda: os.close(fd))
+
+
+def _real_version(version_id: str | None) -> str | None:
+    """S3 reports 'null' for objects written before versioning was enabled."""
+    return None if version_id in (None, "null") else version_id
+
+
+def classify_client_error(exc: ClientError, uri: str) -> IngestError:
+    """Map an S3 error to what should happen next: skip, retry, or stop and fix the setup."""
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", ""))
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if code == "PreconditionFailed" or status == 412:
+        return SourceChangedError(f"{uri} was overwritten after the event announced it")
+    if code in _GONE or status == 404:
+        return SourceChangedError(f"{uri} no longer exists (deleted after the event)")
+    if code == "AccessDenied" or status == 403:
+        return ConfigurationError(f"access denied on {uri}: check the function's role")
+    return TransientError(f"S3 answered {code or status} on {uri}: {error.get('Message', exc)}")

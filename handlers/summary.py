@@ -1,0 +1,245 @@
+"""Pure: per-HDU documents -> observation fields named after IVOA ObsCore.
+
+Instruments spell the same facts differently (EXPSTART or MJD-OBS or DATE-OBS...);
+this module normalizes them so that users can search one set of fields.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+Keywords = Mapping[str, Any]
+Reader = Callable[[Keywords], Any]
+
+_IMAGE_TYPES = {"PrimaryHDU", "ImageHDU", "CompImageHDU"}
+_TABLE_TYPES = {"BinTableHDU", "TableHDU"}
+# Besselian equinoxes for FK4, Julian for the rest (as FITS WCS paper II says).
+_EQUINOX_FORMATS = {
+    "fk4": "byear", "fk4noeterms": "byear", "fk5": "jyear", "barycentricmeanecliptic": "jyear",
+}
+
+
+def observation_summary(hdus: Sequence[dict]) -> dict:
+    """ObsCore-named fields (null when unknown) from the documents of describe_hdu.
+
+    Each keyword is looked up in the primary header first, then in the extensions in
+    order; the first usable value wins, and an unusable one is logged and skipped.
+    ``filter`` is not ObsCore (which has no filter field) but what users search by.
+    """
+    find = partial(_find, [_keywords(hdu) for hdu in hdus])
+    t_exptime = find(*(_number(key, 0) for key in ("EXPTIME", "EXPOSURE", "TEXPTIME", "ITIME")))
+    t_min = find(
+        _number("EXPSTART"), _number("MJD-OBS"), _number("MJD-BEG"),
+        _date("DATE-OBS", "TIME-OBS"), _date("DATE-BEG"),
+    )
+    t_max = find(_number("EXPEND"), _number("MJD-END"), _date("DATE-END"))
+    if t_max is None and t_min is not None and t_exptime is not None:
+        t_max = t_min + t_exptime / 86400
+    instrument = find(_text("INSTRUME"))
+    detector = find(_text("DETECTOR"))
+    sky = _sky(hdus)
+    if sky["s_ra"] is None:
+        pairs = (("RA_TARG", "DEC_TARG"), ("RA", "DEC"), ("OBJCTRA", "OBJCTDEC"))
+        sky["s_ra"], sky["s_dec"] = find(*(_position(*pair) for pair in pairs)) or (None, None)
+    return {
+        "dataproduct_type": _dataproduct_type(hdus),
+        "obs_collection": find(_text("TELESCOP")),
+        "facility_name": find(_text("TELESCOP"), _text("OBSERVAT")),
+        "instrument_name": f"{instrument}/{detector}" if instrument and detector else instrument,
+        "target_name": find(_text("OBJECT"), _text("TARGNAME")),
+        "obs_id": find(_text("OBS_ID"), _text("ROOTNAME"), _text("OBSID"), _text("EXPID")),
+        "s_ra": sky["s_ra"],
+        "s_dec": sky["s_dec"],
+        "s_fov": sky["s_fov"],
+        "s_region": sky["s_region"],
+        "t_min": t_min,
+        "t_max": t_max,
+        "t_exptime": t_exptime,
+        "filter": find(*map(_filter, ("FILTER", "FILTER1", "FILTER2", "FILTNAM1", "FILTNAM2"))),
+    }
+
+
+def _dataproduct_type(hdus: Sequence[dict]) -> str | None:
+    """The first image with data decides; a file whose data are all tables holds measurements."""
+    images = [
+        hdu["shape"]
+        for hdu in hdus
+        if hdu.get("type") in _IMAGE_TYPES and hdu.get("shape") and math.prod(hdu["shape"])
+    ]
+    for shape in images:
+        axes = sum(n > 1 for n in shape)  # a degenerate axis (NAXISn = 1) is no dimension
+        if axes >= 2:
+            return "cube" if axes >= 3 else "image"
+    if not images and any(hdu.get("type") in _TABLE_TYPES for hdu in hdus):
+        return "measurements"
+    return None
+
+
+def _keywords(hdu: dict) -> dict[str, Any]:
+    """The HDU's parsed values by keyword; the first card of a keyword wins, as in astropy."""
+    keywords: dict[str, Any] = {}
+    for card in hdu["cards"]:
+        if not card.get("unparsed"):
+            keywords.setdefault(card["keyword"], card["value"])
+    return keywords
+
+
+def _find(headers: Sequence[Keywords], *readers: Reader) -> Any:
+    """The first value a reader finds, header by header; bad values are logged and skipped."""
+    for keywords in headers:
+        for read in readers:
+            try:
+                value = read(keywords)
+            except (ValueError, TypeError, ArithmeticError) as exc:
+                logger.warning("ignoring a header value: %s", exc)
+                continue
+            if value is not None:
+                return value
+    return None
+
+
+def _text(keyword: str) -> Reader:
+    """Text (or an integer, as some missions write identifiers) under ``keyword``."""
+
+    def read(keywords: Keywords) -> str | None:
+        value = keywords.get(keyword)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise TypeError(f"{keyword}={value!r} is not text")
+        return str(value).strip() or None
+
+    return read
+
+
+def _filter(keyword: str) -> Reader:
+    """A filter name; an empty wheel slot (ACS and WFPC2 write CLEAR...) is no filter."""
+    text = _text(keyword)
+
+    def read(keywords: Keywords) -> str | None:
+        name = text(keywords)
+        return None if name is None or name.upper().startswith(("CLEAR", "N/A")) else name
+
+    return read
+
+
+def _number(keyword: str, minimum: float = -math.inf) -> Reader:
+    """A finite number (or numeric text) no less than ``minimum`` under ``keyword``."""
+
+    def read(keywords: Keywords) -> float | None:
+        value = keywords.get(keyword)
+        if value is None:
+            return None
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if isinstance(value, bool) or not minimum <= number < math.inf:
+            raise ValueError(f"{keyword}={value!r} is not a number >= {minimum}")
+        return number
+
+    return read
+
+
+def _date(keyword: str, time_keyword: str | None = None) -> Reader:
+    """An ISO date as MJD (UTC); the time of day from ``time_keyword`` if the date has none."""
+
+    def read(keywords: Keywords) -> float | None:
+        value = keywords.get(keyword)
+        if value is None:
+            return None
+        clock = keywords.get(time_keyword) if time_keyword else None
+        if not isinstance(value, str) or not isinstance(clock, (str, type(None))):
+            raise TypeError(f"{keyword}={value!r} {time_keyword}={clock!r} is not a date and time")
+        text = value.strip()
+        if clock is not None and "T" not in text:
+            text = f"{text}T{clock.strip()}"
+        from astropy.time import Time
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ErfaWarning: "dubious year"
+            try:
+                return float(Time(text, scale="utc").mjd)
+            except ValueError as exc:
+                raise ValueError(f"{keyword}={value!r} {time_keyword}={clock!r}: {exc}") from exc
+
+    return read
+
+
+def _position(ra_keyword: str, dec_keyword: str) -> Reader:
+    """(RA, Dec) in degrees from numbers of degrees or sexagesimal text (RA in hours)."""
+
+    def read(keywords: Keywords) -> tuple[float, float] | None:
+        ra, dec = keywords.get(ra_keyword), keywords.get(dec_keyword)
+        if ra is None or dec is None:
+            return None
+        position = _degrees(ra, "hourangle"), _degrees(dec, "deg")
+        if not (0 <= position[0] < 360 and -90 <= position[1] <= 90):
+            raise ValueError(f"{ra_keyword}={ra!r} {dec_keyword}={dec!r} is off the sky")
+        return position
+
+    return read
+
+
+def _degrees(value: Any, sexagesimal_unit: str) -> float:
+    """Degrees from a number or numeric text, else from sexagesimal text in ``sexagesimal_unit``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise TypeError(f"{value!r} is not an angle")
+    try:
+        return float(value)
+    except ValueError:
+        from astropy.coordinates import Angle
+
+        return float(Angle(value, unit=sexagesimal_unit).degree)
+
+
+def _sky(hdus: Sequence[dict]) -> dict[str, Any]:
+    """Centre, field of view and region (ICRS) of the first image with a celestial WCS."""
+    sky: dict[str, Any] = dict.fromkeys(("s_ra", "s_dec", "s_fov", "s_region"))
+    wcs = next((hdu["wcs"] for hdu in hdus if hdu.get("wcs")), None)
+    if wcs is None:
+        return sky
+    try:
+        points = [wcs["centre"], *wcs["footprint"]]
+        centre, *corners = _to_icrs(points, wcs["frame"], wcs.get("equinox"))
+    except (ValueError, TypeError) as exc:
+        logger.warning("cannot convert the WCS frame %r to ICRS: %s", wcs.get("frame"), exc)
+        return sky
+    from astropy.coordinates import angular_separation
+
+    diagonals = [
+        angular_separation(*map(math.radians, (*corners[i], *corners[i + 2]))) for i in (0, 1)
+    ]
+    sky.update(
+        s_ra=centre[0],
+        s_dec=centre[1],
+        s_fov=math.degrees(max(diagonals)),
+        s_region="POLYGON ICRS " + " ".join(f"{x:.7f}" for corner in corners for x in corner),
+    )
+    return sky
+
+
+def _to_icrs(
+    points: list[list[float]], frame: str | None, equinox: float | None
+) -> list[tuple[float, float]]:
+    """(lon, lat) degrees in ``frame`` (an astropy frame name) -> (RA, Dec) degrees in ICRS."""
+    if frame == "icrs":
+        return [tuple(point) for point in points]
+    if frame is None:
+        raise ValueError("the WCS's celestial frame is unknown")
+    from astropy.coordinates import SkyCoord
+    from astropy.time import Time
+
+    options = {}
+    if equinox is not None and frame in _EQUINOX_FORMATS:
+        options["equinox"] = Time(equinox, format=_EQUINOX_FORMATS[frame])
+    lon, lat = zip(*points)
+    icrs = SkyCoord(lon, lat, unit="deg", frame=frame, **options).icrs
+    return list(zip(icrs.ra.degree.tolist(), icrs.dec.degree.tolist()))

@@ -1,0 +1,71 @@
+"""Pure: the celestial footprint of an image header, as strict JSON."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+from astropy.io import fits
+
+logger = logging.getLogger(__name__)
+
+# astropy.coordinates frame names, so that consumers can pass them to SkyCoord.
+_RADESYS_FRAMES = {"ICRS": "icrs", "FK5": "fk5", "FK4": "fk4", "FK4-NO-E": "fk4noeterms"}
+_LON_FRAMES = {"GLON": "galactic", "SLON": "supergalactic", "ELON": "barycentricmeanecliptic"}
+# Distortion-paper lookup tables live in other HDUs' data units, which we must not
+# read; without them the footprint is off by well under an arcsecond (SIP is kept).
+_LOOKUP_DISTORTION = re.compile(r"(CPDIS|CQDIS)\d|(DP|DQ)\d\.")
+
+
+def celestial_wcs(header: fits.Header, shape: Sequence[int]) -> dict | None:
+    """Frame, centre, corners and pixel scale of the image's celestial axes, in degrees
+    (arcseconds for the scale); None when there are none or they cannot be evaluated."""
+    from astropy.wcs import WCS
+    from astropy.wcs.utils import proj_plane_pixel_scales
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cards = header.copy().cards  # copies: WCS() would "fix" unparsable cards in place
+            wcs = WCS(fits.Header(c for c in cards if not _LOOKUP_DISTORTION.match(c.keyword)))
+            if not wcs.has_celestial:
+                return None
+            celestial = wcs.celestial
+            # The celestial sub-WCS keeps the original axis order: map its axes to
+            # the image's (numpy order) and its world outputs to (lon, lat).
+            axes = sorted((wcs.wcs.lng, wcs.wcs.lat))
+            if axes[1] >= len(shape):
+                raise ValueError(f"celestial axes {axes} beyond the image's shape {shape!r}")
+            lengths = [shape[len(shape) - 1 - axis] for axis in axes]
+            lonlat = [celestial.wcs.lng, celestial.wcs.lat]
+            centre = celestial.all_pix2world([[(n - 1) / 2 for n in lengths]], 0)[0][lonlat]
+            footprint = celestial.calc_footprint(axes=lengths, center=False)[:, lonlat]  # outer edges
+            scale = proj_plane_pixel_scales(celestial)
+            # wcslib accepts a singular matrix, which maps the image onto a line.
+            if not abs(np.linalg.det(celestial.pixel_scale_matrix)) > 1e-10 * math.prod(scale):
+                raise ValueError(f"singular pixel-to-sky matrix {celestial.pixel_scale_matrix.tolist()!r}")
+            lon_type = celestial.wcs.ctype[celestial.wcs.lng][:4]
+            frame = _LON_FRAMES.get(lon_type) or (
+                _RADESYS_FRAMES.get(celestial.wcs.radesys) if lon_type == "RA--" else None
+            )
+            equinox = celestial.wcs.equinox
+    except Exception as exc:  # wcslib fails in many ways (even MemoryError); none may fail the file
+        logger.warning("cannot evaluate the celestial WCS: %s: %s", type(exc).__name__, exc)
+        return None
+    scale = scale * 3600
+    values = [*centre, *footprint.ravel(), *scale]
+    if not all(math.isfinite(x) for x in values):
+        logger.warning("celestial WCS gives non-finite coordinates: %r", values)
+        return None
+    return {
+        "frame": frame,
+        "equinox": None if math.isnan(equinox) else float(equinox),
+        "ctype": [str(celestial.wcs.ctype[axis]) for axis in lonlat],
+        "centre": [float(x) for x in centre],
+        "footprint": footprint.tolist(),
+        "pixel_scale_arcsec": [float(x) for x in scale],
+    }

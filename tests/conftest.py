@@ -1,0 +1,77 @@
+"""Shared fixtures: moto's in-process S3 with an inbox and an output bucket."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from handlers import ingest
+from handlers.worker import LocalContext
+from tools.motoserver import LOCAL_AWS_ENV
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+DRIZZLE = FIXTURES / "hag_j004524.96+403851.8_j8hpdcaoq_v01.drizzle.fits"
+INBOX, OUTPUT = "fits-inbox", "fits-output"
+
+
+@dataclass
+class RequestLog:
+    """Every HTTP request the handler's S3 client sent: (operation, bucket, key, range)."""
+
+    calls: list[tuple[str, str, str, str | None]] = field(default_factory=list)
+
+    def record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        headers = params.get("headers", {})
+        self.calls.append((model.name, *_bucket_key(params), headers.get("Range")))
+
+    def count(self, operation: str) -> int:
+        return sum(1 for call in self.calls if call[0] == operation)
+
+
+def _bucket_key(params: dict[str, Any]) -> tuple[str, str]:
+    context = params.get("context", {})
+    url_path = params.get("url_path", "")
+    bucket = context.get("input_params", {}).get("Bucket") or context.get("s3_redirect", {}).get("bucket", "")
+    return bucket, url_path
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in LOCAL_AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+
+
+@pytest.fixture
+def s3(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """moto S3 with a versioned inbox, an output bucket, and the handler pointed at them."""
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=INBOX)
+        client.put_bucket_versioning(Bucket=INBOX, VersioningConfiguration={"Status": "Enabled"})
+        client.create_bucket(Bucket=OUTPUT)
+        monkeypatch.setenv("OUTPUT_BUCKET", OUTPUT)
+        ingest.reset()
+        yield client
+        ingest.reset()
+
+
+@pytest.fixture
+def requests_sent(s3: Any) -> RequestLog:
+    """Counts what the handler's own S3 client sends (built now, reused by the handler)."""
+    log = RequestLog()
+    ingest.s3_client().meta.events.register("before-call.s3.*", log.record)
+    return log
+
+
+@pytest.fixture
+def context() -> LocalContext:
+    return LocalContext()

@@ -1,0 +1,228 @@
+"""The handler against moto's S3: outputs, idempotency, rejections, faults, recursion."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from botocore.awsrequest import AWSResponse
+from PIL import Image
+
+from handlers import ingest
+from handlers.errors import ConfigurationError, RecursiveTriggerError, TransientError
+from handlers.worker import sqs_event
+
+from .conftest import DRIZZLE, INBOX, OUTPUT, RequestLog
+
+KEY = "obs/hag_j004524.96+403851.8_j8hpdcaoq_v01.drizzle.fits"
+
+
+def upload(s3: Any, key: str, body: bytes) -> dict[str, Any]:
+    s3.put_object(Bucket=INBOX, Key=key, Body=body)
+    return s3.head_object(Bucket=INBOX, Key=key)
+
+
+def read_json(s3: Any, key: str) -> dict[str, Any]:
+    def refuse(value: str) -> None:
+        raise AssertionError(f"not strict JSON: {value}")
+
+    body = s3.get_object(Bucket=OUTPUT, Key=key)["Body"].read()
+    return json.loads(body, parse_constant=refuse)
+
+
+def output_keys(s3: Any) -> list[str]:
+    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=OUTPUT).get("Contents", []))
+
+
+def test_drizzle_file_gives_metadata_and_two_thumbnails(s3: Any, requests_sent: RequestLog, context: Any) -> None:
+    head = upload(s3, KEY, DRIZZLE.read_bytes())
+    result = ingest.handler({"uris": [f"s3://{INBOX}/{KEY}"]}, context)
+    assert result == {"outcomes": [{"key": KEY, "status": "processed"}]}
+    assert output_keys(s3) == [
+        f"metadata/{KEY}.json",
+        f"thumbnails/{KEY}/1-SCI_F850LP.png",
+        f"thumbnails/{KEY}/2-WHT_F850LP.png",
+    ]
+    doc = read_json(s3, f"metadata/{KEY}.json")
+    assert doc["source"] == {
+        "bucket": INBOX, "key": KEY, "version_id": head["VersionId"],
+        "etag": head["ETag"].strip('"'), "size": DRIZZLE.stat().st_size,
+    }
+    assert [(h["index"], h["name"], h["type"]) for h in doc["hdus"]] == [
+        (0, "PRIMARY", "PrimaryHDU"), (1, "SCI_F850LP", "ImageHDU"), (2, "WHT_F850LP", "ImageHDU")]
+    assert doc["hdus"][0]["thumbnail"] is None
+    sci = doc["hdus"][1]
+    assert sci["shape"] == [100, 100] and sci["bitpix"] == -32
+    assert sci["thumbnail"] == f"thumbnails/{KEY}/1-SCI_F850LP.png"
+    assert sci["preview"]["width"] == sci["preview"]["height"] == 100 and sci["preview"]["downsample"] == 1
+    assert doc["summary"]["instrument_name"] == "ACS/WFC"
+    assert doc["summary"]["s_ra"] == pytest.approx(11.354, abs=1e-3)
+    with fits.open(DRIZZLE) as hdul:
+        assert len(doc["hdus"]) == len(hdul)
+        assert [c["keyword"] for c in sci["cards"]] == list(hdul[1].header.keys())
+    # What reading cost is counted, and matches what the client really sent.
+    gets = requests_sent.count("GetObject")
+    assert doc["processor"]["requests"] == gets + requests_sent.count("HeadObject") - 1  # the output HEAD
+    assert doc["processor"]["bytes_read"] == DRIZZLE.stat().st_size  # 89 KB: read once, never twice
+    png = s3.get_object(Bucket=OUTPUT, Key=sci["thumbnail"])
+    assert png["ContentType"] == "image/png"
+    assert Image.open(io.BytesIO(png["Body"].read())).size == (100, 100)
+    assert s3.head_object(Bucket=OUTPUT, Key=f"metadata/{KEY}.json")["ContentType"] == "application/json"
+
+
+def test_thumbnail_pixels_follow_the_fits_data(s3: Any, context: Any) -> None:
+    image = np.zeros((60, 90), dtype=np.float32)
+    image[:6, :6] = 1000.0  # FITS row 0: must end up at the bottom of the picture
+    buffer = io.BytesIO()
+    fits.PrimaryHDU(image).writeto(buffer)
+    upload(s3, "corner.fits", buffer.getvalue())
+    ingest.handler({"uris": [f"s3://{INBOX}/corner.fits"]}, context)
+    png = s3.get_object(Bucket=OUTPUT, Key="thumbnails/corner.fits/0-PRIMARY.png")["Body"].read()
+    pixels = np.asarray(Image.open(io.BytesIO(png)))
+    assert pixels.shape == (60, 90)
+    assert pixels[-6:, :6].min() == 255 and pixels[:-6, :].max() == 0 and pixels[:, 6:].max() == 0
+
+
+def test_redelivery_is_skipped_with_one_head_and_no_read(
+    s3: Any, requests_sent: RequestLog, context: Any
+) -> None:
+    upload(s3, KEY, DRIZZLE.read_bytes())
+    event = {"uris": [f"s3://{INBOX}/{KEY}"]}
+    ingest.handler(event, context)
+    first = {k: s3.get_object(Bucket=OUTPUT, Key=k)["Body"].read() for k in output_keys(s3)}
+    requests_sent.calls.clear()
+    assert ingest.handler(event, context)["outcomes"][0]["status"] == "skipped"
+    assert requests_sent.count("GetObject") == 0 and requests_sent.count("PutObject") == 0
+    second = {k: s3.get_object(Bucket=OUTPUT, Key=k)["Body"].read() for k in output_keys(s3)}
+    assert first == second
+
+
+def test_a_new_version_is_processed_again(s3: Any, context: Any) -> None:
+    upload(s3, KEY, DRIZZLE.read_bytes())
+    event = {"uris": [f"s3://{INBOX}/{KEY}"]}
+    ingest.handler(event, context)
+    with fits.open(DRIZZLE) as hdul:
+        hdul[0].header["TARGNAME"] = "M31-REVISED"
+        buffer = io.BytesIO()
+        hdul.writeto(buffer)
+    head = upload(s3, KEY, buffer.getvalue())
+    assert ingest.handler(event, context)["outcomes"][0]["status"] == "processed"
+    doc = read_json(s3, f"metadata/{KEY}.json")
+    assert doc["source"]["version_id"] == head["VersionId"]
+    assert doc["summary"]["target_name"] == "M31-REVISED"
+
+
+def test_event_for_an_overwritten_object_is_superseded(s3: Any, context: Any) -> None:
+    s3.put_bucket_versioning(Bucket=INBOX, VersioningConfiguration={"Status": "Suspended"})
+    old = upload(s3, "x.fits", DRIZZLE.read_bytes())
+    upload(s3, "x.fits", b"SIMPLE  = something else entirely")
+    event = s3_notification("x.fits", etag=old["ETag"].strip('"'), size=old["ContentLength"])
+    assert ingest.handler(event, context)["outcomes"][0]["status"] == "superseded"
+    assert output_keys(s3) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "error_class"),
+    [
+        (b"", "NotFitsError"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(3000), "NotFitsError"),
+        (DRIZZLE.read_bytes()[:10000], "TruncatedFitsError"),
+        (b"SIMPLE  =                    T" + b" " * 50 + b"NAXIS   = what" + b" " * 66, "CorruptFitsError"),
+    ],
+)
+def test_bad_input_gets_an_error_record_and_no_retry(
+    s3: Any, context: Any, body: bytes, error_class: str
+) -> None:
+    upload(s3, "bad/input file.fits", body)
+    result = ingest.handler({"uris": [f"s3://{INBOX}/bad/input file.fits"]}, context)
+    assert result["outcomes"][0]["status"] == "rejected"
+    assert output_keys(s3) == ["errors/bad/input file.fits.json"]
+    record = read_json(s3, "errors/bad/input file.fits.json")
+    assert record["error"]["class"] == error_class
+    assert record["error"]["message"]
+    assert record["source"]["key"] == "bad/input file.fits" and record["source"]["size"] == len(body)
+
+
+def test_a_fixed_upload_replaces_the_error_record(s3: Any, context: Any) -> None:
+    upload(s3, KEY, b"not fits")
+    ingest.handler({"uris": [f"s3://{INBOX}/{KEY}"]}, context)
+    upload(s3, KEY, DRIZZLE.read_bytes())
+    ingest.handler({"uris": [f"s3://{INBOX}/{KEY}"]}, context)
+    assert f"errors/{KEY}.json" not in output_keys(s3)
+    assert f"metadata/{KEY}.json" in output_keys(s3)
+
+
+def test_the_output_bucket_is_refused_as_input(s3: Any, context: Any) -> None:
+    s3.put_object(Bucket=OUTPUT, Key="loop.fits", Body=DRIZZLE.read_bytes())
+    with pytest.raises(RecursiveTriggerError):
+        ingest.handler({"uris": [f"s3://{OUTPUT}/loop.fits"]}, context)
+    assert output_keys(s3) == ["loop.fits"]
+
+
+def test_missing_output_bucket_stops_the_function(s3: Any, context: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OUTPUT_BUCKET")
+    ingest.reset()
+    with pytest.raises(ConfigurationError, match="OUTPUT_BUCKET"):
+        ingest.handler({"uris": [f"s3://{INBOX}/{KEY}"]}, context)
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self._body
+
+
+def fail_gets(status: int, code: str) -> Any:
+    """A botocore hook answering every GetObject with ``status``, before it is sent."""
+    body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
+
+    def respond(request: Any, **_: Any) -> AWSResponse | None:
+        if request.method == "GET" and "Range" in request.headers:
+            respond.calls += 1  # type: ignore[attr-defined]
+            return AWSResponse(request.url, status, {}, _Raw(body))
+        return None
+
+    respond.calls = 0  # type: ignore[attr-defined]
+    return respond
+
+
+@pytest.mark.parametrize(("status", "code"), [(500, "InternalError"), (503, "SlowDown")])
+def test_store_faults_are_retried_then_raised_with_nothing_written(
+    s3: Any, context: Any, status: int, code: str
+) -> None:
+    upload(s3, KEY, DRIZZLE.read_bytes())
+    hook = fail_gets(status, code)
+    ingest.s3_client().meta.events.register_first("before-send.s3.GetObject", hook)
+    with pytest.raises(TransientError):
+        ingest.handler({"uris": [f"s3://{INBOX}/{KEY}"]}, context)
+    assert hook.calls == 5  # botocore's standard mode: five attempts
+    assert output_keys(s3) == []
+
+
+def test_sqs_batch_reports_only_the_failed_message(s3: Any, context: Any) -> None:
+    head = upload(s3, KEY, DRIZZLE.read_bytes())
+    good = s3_notification(KEY, etag=head["ETag"].strip('"'), size=head["ContentLength"])
+    missing_bucket = s3_notification("x.fits", etag="0" * 32, size=10, bucket="no-such-bucket")
+    messages = [
+        {"MessageId": "good", "ReceiptHandle": "r1", "Body": json.dumps(good)},
+        {"MessageId": "bad", "ReceiptHandle": "r2", "Body": json.dumps(missing_bucket)},
+        {"MessageId": "not-json", "ReceiptHandle": "r3", "Body": "{{{"},
+    ]
+    result = ingest.handler(sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1"), context)
+    assert sorted(f["itemIdentifier"] for f in result["batchItemFailures"]) == ["not-json"]
+    assert f"metadata/{KEY}.json" in output_keys(s3)
+
+
+def s3_notification(key: str, etag: str, size: int, bucket: str = INBOX) -> dict[str, Any]:
+    from urllib.parse import quote_plus
+
+    return {"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key, safe="/"), "eTag": etag, "size": size}},
+    }]}

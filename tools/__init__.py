@@ -1,0 +1,1 @@
+"""Local tooling: the demo, the moto server launcher and the local stack (not shipped)."""
