@@ -11,6 +11,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import logging
+import lzma
 import shutil
 import tempfile
 import zlib
@@ -24,6 +25,7 @@ from .errors import (
     LimitExceededError,
     NotFitsError,
     TruncatedFitsError,
+    UnsupportedFitsError,
 )
 from .s3io import RangeReader
 
@@ -31,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 GZIP_MAGIC = b"\x1f\x8b"
 BZIP2_MAGIC = b"BZh"
+XZ_MAGIC = b"\xfd7zXZ"
+LZW_MAGIC = b"\x1f\x9d"
 FITS_MAGIC = b"SIMPLE"
 BLOCK = 2880
 #: Decompressed data stays in memory up to this size, then spills to /tmp.
@@ -40,12 +44,12 @@ _COPY_CHUNK = 1024 * 1024
 
 @contextmanager
 def uncompressed(reader: RangeReader, max_decompressed: int) -> Iterator[tuple[IO[bytes], str | None]]:
-    """The FITS byte stream of ``reader`` and its compression (None, "gzip" or "bzip2").
+    """The FITS byte stream of ``reader`` and its whole-file compression (None, "gzip", ...).
 
     A whole-file compressed object cannot be read at random, so it is decompressed once,
     as it streams, into a spool file; plain FITS is read in place, lazily.
     """
-    magic = reader.read(4)
+    magic = reader.read(len(XZ_MAGIC))
     reader.seek(0)
     if not magic:
         raise NotFitsError("the object is empty (0 bytes)")
@@ -54,6 +58,12 @@ def uncompressed(reader: RangeReader, max_decompressed: int) -> Iterator[tuple[I
         compression, decompressor = "gzip", gzip.GzipFile(fileobj=reader, mode="rb")
     elif magic.startswith(BZIP2_MAGIC):
         compression, decompressor = "bzip2", bz2.BZ2File(reader, mode="rb")
+    elif magic.startswith(XZ_MAGIC):
+        compression, decompressor = "xz", lzma.LZMAFile(reader, mode="rb")
+    elif magic.startswith(LZW_MAGIC):
+        raise UnsupportedFitsError(
+            "the object is Unix-compressed (.Z, LZW), which is not supported: recompress it with gzip"
+        )
     else:
         _require_fits_magic(reader)
         yield reader, None
@@ -78,7 +88,7 @@ def _decompress(stream: Any, spool: IO[bytes], compression: str, limit: int) -> 
             spool.write(chunk)
     except EOFError as exc:
         raise TruncatedFitsError(f"the {compression} stream ends early: {exc}") from exc
-    except (OSError, zlib.error, ValueError) as exc:
+    except (OSError, zlib.error, lzma.LZMAError, ValueError) as exc:
         raise CorruptFitsError(f"the {compression} stream cannot be decompressed: {exc}") from exc
 
 
@@ -91,13 +101,17 @@ def _require_fits_magic(stream: IO[bytes]) -> None:
         raise NotFitsError(f"the object does not begin with a FITS SIMPLE card (it begins {head!r})")
 
 
-def check_data_present(hdu: Any, index: int, info: dict[str, Any], available: int) -> None:
+def check_data_present(hdu: Any, index: int, available: int) -> None:
     """Refuse an HDU whose data unit would end past the object's last byte.
 
     astropy only warns about this ("File may have been truncated") and then fails, or
     reads garbage, when the data is touched.  Tile-compressed HDUs report their
-    uncompressed size, so their padded span is used with a block's tolerance.
+    uncompressed size, so their padded span is used with a block's tolerance.  A
+    non-standard HDU (SIMPLE = F) has no defined data unit to check.
     """
+    info = hdu.fileinfo() if hasattr(hdu, "fileinfo") else None
+    if not info:
+        return
     start = int(info["datLoc"])
     span = int(info["datSpan"])
     needed = start + (max(0, span - (BLOCK - 1)) if _is_compressed_image(hdu) else int(hdu.size))

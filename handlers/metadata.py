@@ -41,12 +41,9 @@ def card_to_json(card: fits.Card) -> dict:
 
 def _raw_value(card: fits.Card) -> str:
     """The card's text after its keyword, as written in the file."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        # Verifying with "warn" marks the card verified without fixing it; otherwise
-        # .image would first rewrite the bad value into a quoted string.
-        card.verify("warn")
-        image = card.image
+    # Only cards read from text can be unparsable, and they keep it in ``_image``: the
+    # public ``image`` would first "fix" the card (rewriting the very text) or raise.
+    image = card._image
     rest = image.split("=", 1)[1] if image[:9].upper() == "HIERARCH " else image[8:]
     return rest.removeprefix("= ").strip()
 

@@ -78,7 +78,7 @@ def _process(source: Source, out: OutputRoot, settings: Settings) -> Outcome:
         written: list[str] = []
         try:
             with stage("read"):
-                hdus, caught = _read(source, out, settings, written)
+                hdus, caught, described["compression"] = _read(source, out, settings, written)
         except InputError as exc:
             return _reject(out, source, described, exc, written)
     except SourceChangedError as exc:
@@ -102,7 +102,7 @@ def _process(source: Source, out: OutputRoot, settings: Settings) -> Outcome:
 
 def _read(
     source: Source, out: OutputRoot, settings: Settings, written: list[str]
-) -> tuple[list[dict[str, Any]], list[str]]:
+) -> tuple[list[dict[str, Any]], list[str], str | None]:
     """Every HDU's document, writing each thumbnail as soon as it is drawn."""
     from astropy.io import fits
 
@@ -117,7 +117,7 @@ def _read(
                 hdus: list[dict[str, Any]] = []
                 for index, hdu in enumerate(hdul):
                     if compression is None:
-                        check_data_present(hdu, index, hdul.fileinfo(index), reader.size)
+                        check_data_present(hdu, index, reader.size)
                     with stage("describe"):
                         doc = describe_hdu(index, hdu)
                     thumbnail = _thumbnail(hdu, settings.thumbnails)
@@ -136,7 +136,7 @@ def _read(
             raise as_input_error(exc) from exc
         if reader.fault is not None:
             raise reader.fault
-    return hdus, _distinct_messages(caught)
+    return hdus, _distinct_messages(caught), compression
 
 
 def _thumbnail(hdu: Any, settings: ThumbnailSettings) -> Thumbnail | None:

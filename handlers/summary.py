@@ -156,8 +156,9 @@ def _date(keyword: str, time_keyword: str | None = None) -> Reader:
         if value is None:
             return None
         clock = keywords.get(time_keyword) if time_keyword else None
+        given = f"{keyword}={value!r}" + (f" {time_keyword}={clock!r}" if clock is not None else "")
         if not isinstance(value, str) or not isinstance(clock, (str, type(None))):
-            raise TypeError(f"{keyword}={value!r} {time_keyword}={clock!r} is not a date and time")
+            raise TypeError(f"{given} is not a date and time")
         text = value.strip()
         if clock is not None and "T" not in text:
             text = f"{text}T{clock.strip()}"
@@ -168,7 +169,7 @@ def _date(keyword: str, time_keyword: str | None = None) -> Reader:
             try:
                 return float(Time(text, scale="utc").mjd)
             except ValueError as exc:
-                raise ValueError(f"{keyword}={value!r} {time_keyword}={clock!r}: {exc}") from exc
+                raise ValueError(f"{given}: {exc}") from exc
 
     return read
 
@@ -180,9 +181,13 @@ def _position(ra_keyword: str, dec_keyword: str) -> Reader:
         ra, dec = keywords.get(ra_keyword), keywords.get(dec_keyword)
         if ra is None or dec is None:
             return None
-        position = _degrees(ra, "hourangle"), _degrees(dec, "deg")
+        given = f"{ra_keyword}={ra!r} {dec_keyword}={dec!r}"
+        try:
+            position = _degrees(ra, "hourangle"), _degrees(dec, "deg")
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{given}: {exc}") from exc
         if not (0 <= position[0] < 360 and -90 <= position[1] <= 90):
-            raise ValueError(f"{ra_keyword}={ra!r} {dec_keyword}={dec!r} is off the sky")
+            raise ValueError(f"{given} is off the sky")
         return position
 
     return read
@@ -240,6 +245,6 @@ def _to_icrs(
     options = {}
     if equinox is not None and frame in _EQUINOX_FORMATS:
         options["equinox"] = Time(equinox, format=_EQUINOX_FORMATS[frame])
-    lon, lat = zip(*points)
+    lon, lat = [point[0] for point in points], [point[1] for point in points]
     icrs = SkyCoord(lon, lat, unit="deg", frame=frame, **options).icrs
     return list(zip(icrs.ra.degree.tolist(), icrs.dec.degree.tolist()))

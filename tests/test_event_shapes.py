@@ -1,0 +1,107 @@
+"""Every event shape of the contract, for keys with spaces, '+', non-ASCII and deep prefixes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fixtures.sample_events import SECOND_KEY, retarget
+from handlers import ingest
+from handlers.events import ObjectRef, refs_from_notification, refs_from_sqs_body
+
+from .conftest import DRIZZLE, FIXTURES, INBOX, OUTPUT
+
+EVENTS = FIXTURES / "events"
+KEYS = [
+    "obs/hag_j004524.96+403851.8_j8hpdcaoq_v01.drizzle.fits",
+    "deep field/night 1/m31 + m32.fits",
+    "ünïcödé/天体/NGC 224 (Andromeda).fits",
+    "a/b/c/d/e/f/g/h.fits",
+    "100%/literal %2B and +.fits",
+]
+CREATED_SHAPES = [
+    "s3_object_created.json",
+    "sns_s3.json",
+    "eventbridge_object_created.json",
+    "sqs_s3.json",
+    "sqs_sns_s3.json",
+    "sqs_eventbridge.json",
+    "s3_batch_v1.json",
+    "s3_batch_v2.json",
+    "uris.json",
+]
+
+
+def load(name: str) -> Any:
+    return json.loads((EVENTS / name).read_text())
+
+
+def upload(s3: Any, key: str) -> dict[str, Any]:
+    s3.put_object(Bucket=INBOX, Key=key, Body=DRIZZLE.read_bytes())
+    head = s3.head_object(Bucket=INBOX, Key=key)
+    return {"bucket": INBOX, "key": key, "etag": head["ETag"].strip('"'),
+            "size": head["ContentLength"], "version_id": head["VersionId"]}
+
+
+@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("shape", CREATED_SHAPES)
+def test_each_shape_lands_outputs_at_the_decoded_key(s3: Any, context: Any, shape: str, key: str) -> None:
+    target = upload(s3, key)
+    upload(s3, SECOND_KEY)  # sqs_s3.json and uris.json also name a second object
+    event = retarget(load(shape), **target)
+    result = ingest.handler(event, context)
+    listed = {o["Key"] for o in s3.list_objects_v2(Bucket=OUTPUT)["Contents"]}
+    assert f"metadata/{key}.json" in listed
+    assert {f"thumbnails/{key}/1-SCI_F850LP.png", f"thumbnails/{key}/2-WHT_F850LP.png"} <= listed
+    doc = json.loads(s3.get_object(Bucket=OUTPUT, Key=f"metadata/{key}.json")["Body"].read())
+    assert doc["source"]["key"] == key and doc["source"]["bucket"] == INBOX
+    assert len(doc["hdus"]) == 3
+    if shape.startswith("sqs_"):
+        assert result == {"batchItemFailures": []}
+    elif shape.startswith("s3_batch"):
+        assert [r["resultCode"] for r in result["results"]] == ["Succeeded"]
+
+
+@pytest.mark.parametrize("shape", ["s3_test_event.json", "sqs_s3_test_event.json", "s3_object_removed.json"])
+def test_test_events_and_removals_write_nothing(s3: Any, context: Any, shape: str) -> None:
+    result = ingest.handler(load(shape), context)
+    assert s3.list_objects_v2(Bucket=OUTPUT).get("KeyCount") == 0
+    assert result in ({"outcomes": []}, {"batchItemFailures": []})
+
+
+def test_s3_key_unquote_plus() -> None:
+    """S3 notifications encode a space as '+' and a '+' as '%2B' (regression guard)."""
+    event = {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+                          "s3": {"bucket": {"name": "b"}, "object": {"key": "a+b%2Bc%C3%BC.fits"}}}]}
+    assert refs_from_notification(event) == [ObjectRef("b", "a b+cü.fits")]
+
+
+def test_eventbridge_keys_are_taken_as_they_are() -> None:
+    """EventBridge does not encode keys; decoding would turn '+' into a space."""
+    event = load("eventbridge_object_created.json")
+    event["detail"]["object"]["key"] = "x/a+b%2B.fits"
+    assert refs_from_notification(event)[0].key == "x/a+b%2B.fits"
+
+
+def test_sqs_body_that_is_not_json_is_refused() -> None:
+    from handlers.events import UnrecognizedEventError
+
+    with pytest.raises(UnrecognizedEventError, match="not JSON"):
+        refs_from_sqs_body("hello")
+
+
+def test_unknown_event_is_refused_loudly(s3: Any, context: Any) -> None:
+    from handlers.events import UnrecognizedEventError
+
+    with pytest.raises(UnrecognizedEventError):
+        ingest.handler({"hello": "world"}, context)
+
+
+def test_sample_events_resolve_to_the_sample_object() -> None:
+    refs = refs_from_notification(load("s3_object_created.json"))
+    assert [(r.bucket, r.key, r.version_id) for r in refs] == [
+        ("fits-inbox", "obs/hag_j004524.96+403851.8_j8hpdcaoq_v01.drizzle.fits", "3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY")]
+    assert Path(EVENTS / "README.md").exists()
