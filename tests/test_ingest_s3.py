@@ -51,6 +51,7 @@ def test_drizzle_file_gives_metadata_and_two_thumbnails(s3: Any, requests_sent: 
     assert doc["source"] == {
         "bucket": INBOX, "key": KEY, "version_id": head["VersionId"],
         "etag": head["ETag"].strip('"'), "size": DRIZZLE.stat().st_size,
+        "compression": None,
     }
     assert [(h["index"], h["name"], h["type"]) for h in doc["hdus"]] == [
         (0, "PRIMARY", "PrimaryHDU"), (1, "SCI_F850LP", "ImageHDU"), (2, "WHT_F850LP", "ImageHDU")]
