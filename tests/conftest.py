@@ -75,3 +75,12 @@ def requests_sent(s3: Any) -> RequestLog:
 @pytest.fixture
 def context() -> LocalContext:
     return LocalContext()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A real moto server in its own process: its memory is not ours, its GETs are real HTTP."""
+    from tools.motoserver import moto_server
+
+    with moto_server() as server:
+        yield server.url

@@ -1,0 +1,122 @@
+"""Large inputs made on the fly: bytes read from S3 and memory used stay small."""
+
+from __future__ import annotations
+
+import io
+import json
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import boto3
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from handlers import ingest
+from handlers.config import Settings
+from handlers.events import ObjectRef
+from handlers.outputs import BucketOutput
+from handlers.pipeline import process
+from handlers.s3io import S3Source, make_s3_client
+
+from .conftest import INBOX, OUTPUT, RequestLog
+
+MiB = 1024 * 1024
+
+
+def table_header(rows: int) -> fits.Header:
+    columns = [
+        fits.Column(name="RA", format="D", unit="deg"),
+        fits.Column(name="DEC", format="D", unit="deg"),
+        fits.Column(name="FLUX", format="16E", unit="Jy", dim="(4,4)"),
+        fits.Column(name="NAME", format="24A"),
+    ]
+    header = fits.BinTableHDU.from_columns(columns, nrows=0).header
+    header["NAXIS2"] = rows
+    return header
+
+
+def test_a_256_mib_table_costs_less_than_one_mib_of_reads(
+    s3: Any, requests_sent: RequestLog, context: Any, tmp_path: Path
+) -> None:
+    rows = 256 * MiB // 104 + 1  # 104 bytes a row
+    primary = fits.PrimaryHDU()
+    primary.header["TELESCOP"] = "TEST"
+    path = tmp_path / "catalogue.fits"
+    with path.open("wb") as f:
+        f.write(primary.header.tostring().encode("ascii"))
+    header = table_header(rows)
+    with path.open("ab") as f:
+        f.write(header.tostring().encode("ascii"))
+        size = f.tell() + rows * 104
+        f.truncate(size + (-size % 2880))
+    assert path.stat().st_size >= 256 * MiB
+    s3.upload_file(str(path), INBOX, "big/catalogue.fits")
+
+    ingest.handler({"uris": [f"s3://{INBOX}/big/catalogue.fits"]}, context)
+
+    doc = json.loads(s3.get_object(Bucket=OUTPUT, Key="metadata/big/catalogue.fits.json")["Body"].read())
+    table = doc["hdus"][1]
+    assert table["rows"] == rows
+    assert [c["name"] for c in table["columns"]] == ["RA", "DEC", "FLUX", "NAME"]
+    assert doc["processor"]["bytes_read"] < 1 * MiB
+    ranged = [call for call in requests_sent.calls if call[0] == "GetObject"]
+    assert doc["processor"]["requests"] == len(ranged) + 1 <= 4  # one HEAD for the URI, a few GETs
+    assert all(call[3] and call[3].startswith("bytes=") for call in ranged)
+
+
+@pytest.fixture
+def server_s3(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from tools.motoserver import LOCAL_AWS_ENV
+
+    for name, value in LOCAL_AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client("s3", endpoint_url=moto_endpoint)
+    for bucket in (INBOX, OUTPUT):
+        if bucket not in {b["Name"] for b in client.list_buckets()["Buckets"]}:
+            client.create_bucket(Bucket=bucket)
+    return client
+
+
+def test_a_large_image_thumbnail_uses_a_fraction_of_its_size_in_memory(
+    server_s3: Any, moto_endpoint: str, tmp_path: Path
+) -> None:
+    side = 8192
+    header = fits.PrimaryHDU(np.zeros((1, 1), dtype=np.float32)).header
+    header["NAXIS1"] = header["NAXIS2"] = side
+    path = tmp_path / "deep.fits"
+    image_bytes = side * side * 4
+    with path.open("wb") as f:
+        f.write(header.tostring().encode("ascii"))
+        # A recognisable picture: the bottom-left quadrant bright, written row block by row block.
+        for start in range(0, side, 1024):
+            rows = np.zeros((1024, side), dtype=">f4")
+            if start < side // 2:
+                rows[:, : side // 2] = 100.0
+            rows += np.arange(side, dtype=">f4") * 1e-3
+            f.write(rows.tobytes())
+        f.truncate(f.tell() + (-f.tell() % 2880))
+    server_s3.upload_file(str(path), INBOX, "deep/field.fits")
+    settings = Settings.from_env({"OUTPUT_BUCKET": OUTPUT})
+    client = make_s3_client(settings.reads, moto_endpoint)
+    source = S3Source(client, ObjectRef(INBOX, "deep/field.fits"), settings.reads)
+
+    tracemalloc.start()
+    try:
+        outcome = process(source, BucketOutput(client, OUTPUT), settings)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert outcome.status == "processed" and outcome.thumbnails == 1
+    assert peak < image_bytes / 8, f"peak {peak / MiB:.1f} MiB for a {image_bytes / MiB:.0f} MiB image"
+    assert outcome.bytes_read < image_bytes * 1.01  # every pixel once, nothing read twice
+    png = server_s3.get_object(Bucket=OUTPUT, Key="thumbnails/deep/field.fits/0-PRIMARY.png")["Body"].read()
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(io.BytesIO(png)))
+    assert pixels.shape == (512, 512)
+    assert pixels[-1, 0] > 200 and pixels[0, -1] < 50  # bright quadrant at the bottom left
+    print(f"\nlarge image: peak traced memory {peak / MiB:.1f} MiB for {image_bytes / MiB:.0f} MiB of pixels, "
+          f"{outcome.requests} requests")
