@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
@@ -148,6 +149,9 @@ def _number(keyword: str, minimum: float = -math.inf) -> Reader:
     return read
 
 
+_OLD_FITS_DATE = re.compile(r"(\d\d)/(\d\d)/(\d\d)")
+
+
 def _date(keyword: str, time_keyword: str | None = None) -> Reader:
     """An ISO date as MJD (UTC); the time of day from ``time_keyword`` if the date has none."""
 
@@ -159,7 +163,7 @@ def _date(keyword: str, time_keyword: str | None = None) -> Reader:
         given = f"{keyword}={value!r}" + (f" {time_keyword}={clock!r}" if clock is not None else "")
         if not isinstance(value, str) or not isinstance(clock, (str, type(None))):
             raise TypeError(f"{given} is not a date and time")
-        text = value.strip()
+        text = _iso_date(value.strip())
         if clock is not None and "T" not in text:
             text = f"{text}T{clock.strip()}"
         from astropy.time import Time
@@ -168,10 +172,19 @@ def _date(keyword: str, time_keyword: str | None = None) -> Reader:
             warnings.simplefilter("ignore")  # ErfaWarning: "dubious year"
             try:
                 return float(Time(text, scale="utc").mjd)
-            except ValueError as exc:
-                raise ValueError(f"{given}: {exc}") from exc
+            except ValueError:
+                raise ValueError(f"{given} is not an ISO date (YYYY-MM-DD[Thh:mm:ss])") from None
 
     return read
+
+
+def _iso_date(text: str) -> str:
+    """FITS before 1999 wrote dates as 'DD/MM/YY', meaning 19YY (FITS standard 4.4.2.1)."""
+    match = _OLD_FITS_DATE.fullmatch(text)
+    if match is None:
+        return text
+    day, month, year = match.groups()
+    return f"19{year}-{month}-{day}"
 
 
 def _position(ra_keyword: str, dec_keyword: str) -> Reader:

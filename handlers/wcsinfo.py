@@ -43,11 +43,13 @@ def celestial_wcs(header: fits.Header, shape: Sequence[int]) -> dict | None:
             lengths = [shape[len(shape) - 1 - axis] for axis in axes]
             lonlat = [celestial.wcs.lng, celestial.wcs.lat]
             centre = celestial.all_pix2world([[(n - 1) / 2 for n in lengths]], 0)[0][lonlat]
-            footprint = celestial.calc_footprint(axes=lengths, center=False)[:, lonlat]  # outer edges
+            # The outer edges of the corner pixels (astropy's default is their centres).
+            footprint = celestial.calc_footprint(axes=lengths, center=False)[:, lonlat]
             scale = proj_plane_pixel_scales(celestial)
             # wcslib accepts a singular matrix, which maps the image onto a line.
-            if not abs(np.linalg.det(celestial.pixel_scale_matrix)) > 1e-10 * math.prod(scale):
-                raise ValueError(f"singular pixel-to-sky matrix {celestial.pixel_scale_matrix.tolist()!r}")
+            matrix = celestial.pixel_scale_matrix
+            if not abs(np.linalg.det(matrix)) > 1e-10 * math.prod(scale):
+                raise ValueError(f"singular pixel-to-sky matrix {matrix.tolist()}")
             lon_type = celestial.wcs.ctype[celestial.wcs.lng][:4]
             frame = _LON_FRAMES.get(lon_type) or (
                 _RADESYS_FRAMES.get(celestial.wcs.radesys) if lon_type == "RA--" else None
@@ -56,7 +58,6 @@ def celestial_wcs(header: fits.Header, shape: Sequence[int]) -> dict | None:
     except Exception as exc:  # wcslib fails in many ways (even MemoryError); none may fail the file
         logger.warning("cannot evaluate the celestial WCS: %s: %s", type(exc).__name__, exc)
         return None
-    scale = scale * 3600
     values = [*centre, *footprint.ravel(), *scale]
     if not all(math.isfinite(x) for x in values):
         logger.warning("celestial WCS gives non-finite coordinates: %r", values)
@@ -67,5 +68,5 @@ def celestial_wcs(header: fits.Header, shape: Sequence[int]) -> dict | None:
         "ctype": [str(celestial.wcs.ctype[axis]) for axis in lonlat],
         "centre": [float(x) for x in centre],
         "footprint": footprint.tolist(),
-        "pixel_scale_arcsec": [float(x) for x in scale],
+        "pixel_scale_arcsec": [float(x) * 3600 for x in scale],
     }
