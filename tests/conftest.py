@@ -9,9 +9,11 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from handlers import ingest
+from handlers.observability import metrics
 from handlers.worker import LocalContext
 from tools.motoserver import LOCAL_AWS_ENV
 
@@ -60,6 +62,7 @@ def s3(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         client.create_bucket(Bucket=OUTPUT)
         monkeypatch.setenv("OUTPUT_BUCKET", OUTPUT)
         ingest.reset()
+        metrics.clear_metrics()  # Powertools keeps metrics while disabled; start each test empty
         yield client
         ingest.reset()
 
@@ -84,3 +87,25 @@ def moto_endpoint() -> Iterator[str]:
 
     with moto_server() as server:
         yield server.url
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self._body
+
+
+def fail_gets(status: int, code: str, key_part: str = "") -> Any:
+    """A botocore hook answering ranged GETs (of URLs containing ``key_part``) with ``status``."""
+    body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
+
+    def respond(request: Any, **_: Any) -> AWSResponse | None:
+        if request.method == "GET" and "Range" in request.headers and key_part in request.url:
+            respond.calls += 1  # type: ignore[attr-defined]
+            return AWSResponse(request.url, status, {}, _Raw(body))
+        return None
+
+    respond.calls = 0  # type: ignore[attr-defined]
+    return respond

@@ -9,14 +9,13 @@ from typing import Any
 import numpy as np
 import pytest
 from astropy.io import fits
-from botocore.awsrequest import AWSResponse
 from PIL import Image
 
 from handlers import ingest
 from handlers.errors import ConfigurationError, RecursiveTriggerError, TransientError
 from handlers.worker import sqs_event
 
-from .conftest import DRIZZLE, INBOX, OUTPUT, RequestLog
+from .conftest import DRIZZLE, INBOX, OUTPUT, RequestLog, fail_gets
 
 KEY = "obs/hag_j004524.96+403851.8_j8hpdcaoq_v01.drizzle.fits"
 
@@ -169,28 +168,6 @@ def test_missing_output_bucket_stops_the_function(s3: Any, context: Any, monkeyp
     ingest.reset()
     with pytest.raises(ConfigurationError, match="OUTPUT_BUCKET"):
         ingest.handler({"uris": [f"s3://{INBOX}/{KEY}"]}, context)
-
-
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Any:
-        yield self._body
-
-
-def fail_gets(status: int, code: str) -> Any:
-    """A botocore hook answering every GetObject with ``status``, before it is sent."""
-    body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
-
-    def respond(request: Any, **_: Any) -> AWSResponse | None:
-        if request.method == "GET" and "Range" in request.headers:
-            respond.calls += 1  # type: ignore[attr-defined]
-            return AWSResponse(request.url, status, {}, _Raw(body))
-        return None
-
-    respond.calls = 0  # type: ignore[attr-defined]
-    return respond
 
 
 @pytest.mark.parametrize(("status", "code"), [(500, "InternalError"), (503, "SlowDown")])

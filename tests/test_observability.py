@@ -1,0 +1,60 @@
+"""One structured log line per object, EMF metrics, and X-Ray staying silent outside Lambda."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from handlers import ingest
+from handlers.observability import logger
+
+from .conftest import DRIZZLE, INBOX
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def test_one_log_line_per_object_with_its_cost(s3: Any, context: Any, caplog: pytest.LogCaptureFixture) -> None:
+    s3.put_object(Bucket=INBOX, Key="a.fits", Body=DRIZZLE.read_bytes())
+    s3.put_object(Bucket=INBOX, Key="b.fits", Body=b"nope")
+    with caplog.at_level("INFO", logger="fits-ingest"):
+        ingest.handler({"uris": [f"s3://{INBOX}/a.fits", f"s3://{INBOX}/b.fits"]}, context)
+    formatter = logger.registered_formatter  # the JSON formatter CloudWatch receives
+    lines = [json.loads(formatter.format(r)) for r in caplog.records if r.name == "fits-ingest" and hasattr(r, "key")]
+    assert [(line["key"], line["status"], line["level"]) for line in lines] == [
+        ("a.fits", "processed", "INFO"), ("b.fits", "rejected", "INFO")]
+    first = lines[0]
+    assert first["bytes_read"] == DRIZZLE.stat().st_size and first["requests"] >= 2
+    assert first["duration_ms"] > 0 and first["service"] == "fits-ingest"
+    assert first["function_request_id"] == context.aws_request_id
+    assert lines[1]["error"]["class"] == "NotFitsError"
+
+
+def test_metrics_are_printed_in_embedded_metric_format(
+    s3: Any, context: Any, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED")
+    s3.put_object(Bucket=INBOX, Key="a.fits", Body=DRIZZLE.read_bytes())
+    ingest.handler({"uris": [f"s3://{INBOX}/a.fits"]}, context)
+    emf = [line for line in json_lines(capfd.readouterr().out) if "_aws" in line]
+    assert len(emf) == 1
+    directive = emf[0]["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "FitsIngest"
+    names = {m["Name"] for m in directive["Metrics"]}
+    assert {"ObjectsProcessed", "BytesRead", "SourceRequests", "ProcessingTime"} <= names
+    assert emf[0]["BytesRead"] == [DRIZZLE.stat().st_size]
+
+
+def test_tracing_is_off_and_silent_outside_lambda(s3: Any, context: Any, capfd: pytest.CaptureFixture[str]) -> None:
+    from handlers.observability import stage, tracer
+
+    assert tracer.disabled  # no LAMBDA_TASK_ROOT, so no daemon is expected
+    with stage("anything") as subsegment:
+        assert subsegment is not None
+    s3.put_object(Bucket=INBOX, Key="a.fits", Body=DRIZZLE.read_bytes())
+    ingest.handler({"uris": [f"s3://{INBOX}/a.fits"]}, context)
+    captured = capfd.readouterr()
+    assert "xray" not in (captured.out + captured.err).lower()
