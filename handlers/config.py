@@ -1,6 +1,7 @@
 """Settings from the environment, validated once per cold start.
 
-Every variable except ``OUTPUT_BUCKET`` has a default; the README lists them all.
+Every variable except ``OUTPUT_BUCKET`` has a default (``INBOX_BUCKET``, when set, is only
+checked against it); the README lists them all.
 A bad value stops the function with a message naming the variable and the value,
 rather than surfacing later as a confusing failure on some object.
 """
@@ -11,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, RecursiveTriggerError
 
 INTERVALS = ("zscale", "percentile")
 STRETCHES = ("linear", "sqrt", "log", "asinh")
@@ -72,8 +73,13 @@ class Settings:
         limits = LimitSettings(
             max_decompressed_bytes=_int(env, "MAX_DECOMPRESSED_BYTES", 1024**3, minimum=2880),
         )
+        output_bucket = env.get("OUTPUT_BUCKET") or None
+        if output_bucket and output_bucket == env.get("INBOX_BUCKET"):
+            raise RecursiveTriggerError(
+                f"OUTPUT_BUCKET and INBOX_BUCKET are both {output_bucket!r}: every output would trigger the function"
+            )
         return cls(
-            output_bucket=env.get("OUTPUT_BUCKET") or None,
+            output_bucket=output_bucket,
             thumbnails=thumbnails,
             reads=reads,
             limits=limits,

@@ -118,13 +118,11 @@ def _read(
                 for index, hdu in enumerate(hdul):
                     if compression is None:
                         check_data_present(hdu, index, reader.size)
-                    with stage("describe"):
-                        doc = describe_hdu(index, hdu)
+                    doc = describe_hdu(index, hdu)
                     thumbnail = _thumbnail(hdu, settings.thumbnails)
                     if thumbnail is not None:
                         key = thumbnail_key(source.key, index, hdu.name)
-                        with stage("put-thumbnail"):
-                            out.put(key, thumbnail.png, "image/png")
+                        out.put(key, thumbnail.png, "image/png")
                         written.append(key)
                         doc["thumbnail"], doc["preview"] = key, thumbnail.preview
                     hdus.append(doc)

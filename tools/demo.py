@@ -20,7 +20,7 @@ from tools.motoserver import LOCAL_AWS_ENV, moto_server
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-OUT = ROOT / "demo-output"
+OUT = Path(os.environ.get("DEMO_OUTPUT", ROOT / "demo-output")).resolve()
 INBOX, OUTPUT, QUEUE = "fits-demo-inbox", "fits-demo-output", "fits-demo-events"
 PREFIX = "obs/"
 BROKEN = "obs/broken/truncated drizzle.fits"
@@ -98,9 +98,10 @@ def _summarise(keys: list[str]) -> int:
             missing += 1
             print(f"  MISSING  {key}: neither metadata nor an error record")
     drizzle = next(k for k in keys if k.startswith(PREFIX + "hag_"))
-    print(f"\nOutputs are in {OUT.relative_to(ROOT)}/ (metadata/, thumbnails/, errors/). Try:")
-    print(f"  {OUT.relative_to(ROOT)}/metadata/{drizzle}.json")
-    print(f"  {OUT.relative_to(ROOT)}/thumbnails/{drizzle}/1-SCI_F850LP.png")
+    shown = OUT.relative_to(ROOT) if OUT.is_relative_to(ROOT) else OUT
+    print(f"\nOutputs are in {shown}/ (metadata/, thumbnails/, errors/). Try:")
+    print(f"  {shown}/metadata/{drizzle}.json")
+    print(f"  {shown}/thumbnails/{drizzle}/1-SCI_F850LP.png")
     return 1 if missing else 0
 
 
