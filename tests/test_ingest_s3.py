@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 from astropy.io import fits
+from botocore.awsrequest import AWSResponse
 from PIL import Image
 
 from handlers import ingest
@@ -204,3 +205,40 @@ def s3_notification(key: str, etag: str, size: int, bucket: str = INBOX) -> dict
         "eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
         "s3": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key, safe="/"), "eTag": etag, "size": size}},
     }]}
+
+
+class _ResetMidBody:
+    """A response body whose connection is reset after some bytes, as a flaky network does."""
+
+    def __init__(self) -> None:
+        self.sent = False
+
+    def read(self, *_: Any, **__: Any) -> bytes:
+        from urllib3.exceptions import ProtocolError
+
+        if not self.sent:
+            self.sent = True
+            raise ProtocolError("Connection broken: ConnectionResetError(104, 'Connection reset by peer')")
+        return b""
+
+    def stream(self, **_: Any) -> Any:
+        yield b""
+
+
+def test_a_connection_reset_mid_body_is_read_again(s3: Any, requests_sent: RequestLog, context: Any) -> None:
+    upload(s3, KEY, DRIZZLE.read_bytes())
+    resets: list[str] = []
+
+    def reset_first_get(request: Any, **_: Any) -> AWSResponse | None:
+        if request.method != "GET" or "Range" not in request.headers or resets:
+            return None
+        resets.append(request.url)
+        headers = {"Content-Length": "65536", "Content-Range": f"bytes 0-65535/{DRIZZLE.stat().st_size}"}
+        return AWSResponse(request.url, 206, headers, _ResetMidBody())
+
+    ingest.s3_client().meta.events.register_first("before-send.s3.GetObject", reset_first_get)
+    assert ingest.handler({"uris": [f"s3://{INBOX}/{KEY}"]}, context)["outcomes"][0]["status"] == "processed"
+    assert len(resets) == 1
+    doc = read_json(s3, f"metadata/{KEY}.json")
+    assert doc["processor"]["bytes_read"] == DRIZZLE.stat().st_size
+    assert doc["processor"]["requests"] == requests_sent.count("GetObject") + 1  # the reset one counted too
