@@ -27,6 +27,8 @@ class ThumbnailSettings:
     percentile: float = 99.5
     stretch: str = "linear"
     block_bytes: int = 8 * 1024 * 1024
+    #: Above this many pixels in the shown plane, only some rows of each tile are read.
+    max_pixels: int = 2**28
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,13 @@ class ReadSettings:
 class LimitSettings:
     """Bounds that keep one hostile object from exhausting the function."""
 
+    max_object_bytes: int = 100 * 1024**3
     max_decompressed_bytes: int = 1024**3
+    max_header_cards: int = 20_000
+    max_hdus: int = 1_000
+    max_thumbnails: int = 100
+    #: Seconds kept back from Lambda's remaining time to write the timeout record.
+    time_reserve_s: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -64,14 +72,21 @@ class Settings:
             percentile=_float(env, "THUMBNAIL_PERCENTILE", 99.5, low=0.0, high=100.0),
             stretch=_choice(env, "THUMBNAIL_STRETCH", "linear", STRETCHES),
             block_bytes=_int(env, "THUMBNAIL_BLOCK_BYTES", 8 * 1024 * 1024, minimum=1024),
+            max_pixels=_int(env, "MAX_THUMBNAIL_PIXELS", 2**28, minimum=1),
         )
         reads = ReadSettings(
             read_ahead=_int(env, "READ_AHEAD_BYTES", 64 * 1024, minimum=2880),
             part_bytes=_int(env, "READ_PART_BYTES", 8 * 1024 * 1024, minimum=64 * 1024),
             concurrency=_int(env, "READ_CONCURRENCY", 8, minimum=1),
         )
+        defaults = LimitSettings()
         limits = LimitSettings(
-            max_decompressed_bytes=_int(env, "MAX_DECOMPRESSED_BYTES", 1024**3, minimum=2880),
+            max_object_bytes=_int(env, "MAX_OBJECT_BYTES", defaults.max_object_bytes, minimum=2880),
+            max_decompressed_bytes=_int(env, "MAX_DECOMPRESSED_BYTES", defaults.max_decompressed_bytes, minimum=2880),
+            max_header_cards=_int(env, "MAX_HEADER_CARDS", defaults.max_header_cards, minimum=36),
+            max_hdus=_int(env, "MAX_HDUS", defaults.max_hdus, minimum=1),
+            max_thumbnails=_int(env, "MAX_THUMBNAILS", defaults.max_thumbnails, minimum=0),
+            time_reserve_s=_float(env, "TIME_RESERVE_SECONDS", defaults.time_reserve_s, low=0.0, high=900.0),
         )
         output_bucket = env.get("OUTPUT_BUCKET") or None
         if output_bucket and output_bucket == env.get("INBOX_BUCKET"):

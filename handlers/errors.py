@@ -42,7 +42,31 @@ class UnsupportedFitsError(InputError):
 
 
 class LimitExceededError(InputError):
-    """The object is over a configured limit; the limit's name is in the message."""
+    """The object is over a configured limit; the subclass names which one."""
+
+
+class ObjectSizeLimitError(LimitExceededError):
+    """The object is larger than MAX_OBJECT_BYTES."""
+
+
+class DecompressedSizeLimitError(LimitExceededError):
+    """A compressed object expands beyond MAX_DECOMPRESSED_BYTES (a compression bomb, or just too big)."""
+
+
+class HeaderCardsLimitError(LimitExceededError):
+    """A header has more than MAX_HEADER_CARDS cards before its END (or has no END at all)."""
+
+
+class HduCountLimitError(LimitExceededError):
+    """The file has more than MAX_HDUS HDUs."""
+
+
+class TimeLimitError(LimitExceededError):
+    """Processing would outlast the function's remaining time; recorded before Lambda kills it."""
+
+
+class MemoryLimitError(LimitExceededError):
+    """Reading the object needs more memory than the function has."""
 
 
 class TransientError(IngestError):

@@ -20,13 +20,20 @@ from .errors import IngestError
 logger = logging.getLogger(__name__)
 
 
+#: S3 event names after which an object's derived outputs should go.
+REMOVAL_EVENTS = ("ObjectRemoved:", "LifecycleExpiration:")
+
+
 class UnrecognizedEventError(IngestError):
     """The payload is none of the shapes this function accepts."""
 
 
 @dataclass(frozen=True)
 class ObjectRef:
-    """One object version announced by an event; the key is decoded."""
+    """One object version announced by an event; the key is decoded.
+
+    ``removed`` marks a deletion: the object's derived outputs are to be removed.
+    """
 
     bucket: str
     key: str
@@ -34,6 +41,7 @@ class ObjectRef:
     etag: str | None = None
     size: int | None = None
     sequencer: str | None = None
+    removed: bool = False
 
     @property
     def uri(self) -> str:
@@ -76,7 +84,7 @@ def refs_from_sqs_body(body: str) -> list[ObjectRef]:
 
 
 def refs_from_notification(payload: Any) -> list[ObjectRef]:
-    """S3 notification, SNS event or envelope, or EventBridge event: the created objects."""
+    """S3 notification, SNS event or envelope, or EventBridge event: created and removed objects."""
     if not isinstance(payload, Mapping):
         raise UnrecognizedEventError(f"expected a JSON object, got {type(payload).__name__}")
     if payload.get("Event") == "s3:TestEvent":
@@ -98,7 +106,8 @@ def _refs_from_record(record: Mapping[str, Any]) -> list[ObjectRef]:
         raise UnrecognizedEventError(f"unrecognized record source {record.get('eventSource')!r}")
     name = str(record.get("eventName", ""))
     s3 = record["s3"]
-    if not name.startswith("ObjectCreated:"):
+    removed = name.startswith(REMOVAL_EVENTS)
+    if not (removed or name.startswith("ObjectCreated:")):
         logger.info("ignoring %s for s3://%s/%s", name, s3["bucket"]["name"], s3["object"]["key"])
         return []
     obj = s3["object"]
@@ -110,6 +119,7 @@ def _refs_from_record(record: Mapping[str, Any]) -> list[ObjectRef]:
             etag=obj.get("eTag") or None,
             size=obj.get("size"),
             sequencer=obj.get("sequencer"),
+            removed=removed,
         )
     ]
 
@@ -117,7 +127,7 @@ def _refs_from_record(record: Mapping[str, Any]) -> list[ObjectRef]:
 def _refs_from_eventbridge(event: Mapping[str, Any]) -> list[ObjectRef]:
     detail = event["detail"]
     obj = detail["object"]
-    if event.get("detail-type") != "Object Created":
+    if event.get("detail-type") not in ("Object Created", "Object Deleted"):
         logger.info("ignoring EventBridge %r for s3://%s/%s",
                     event.get("detail-type"), detail["bucket"]["name"], obj["key"])
         return []
@@ -129,6 +139,7 @@ def _refs_from_eventbridge(event: Mapping[str, Any]) -> list[ObjectRef]:
             etag=obj.get("etag") or None,
             size=obj.get("size"),
             sequencer=obj.get("sequencer"),
+            removed=event.get("detail-type") == "Object Deleted",
         )
     ]
 

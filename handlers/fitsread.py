@@ -21,8 +21,10 @@ from typing import IO, Any
 
 from .errors import (
     CorruptFitsError,
+    DecompressedSizeLimitError,
+    HeaderCardsLimitError,
     InputError,
-    LimitExceededError,
+    MemoryLimitError,
     NotFitsError,
     TruncatedFitsError,
     UnsupportedFitsError,
@@ -37,6 +39,10 @@ XZ_MAGIC = b"\xfd7zXZ"
 LZW_MAGIC = b"\x1f\x9d"
 FITS_MAGIC = b"SIMPLE"
 BLOCK = 2880
+CARD = 80
+END_CARD = b"END     "
+_CARDS_PER_BLOCK = BLOCK // CARD
+_SCAN_BLOCKS = 22  # 63,360 bytes a read: within one 64 KiB read-ahead
 #: Decompressed data stays in memory up to this size, then spills to /tmp.
 SPOOL_IN_MEMORY = 64 * 1024 * 1024
 _COPY_CHUNK = 1024 * 1024
@@ -82,8 +88,8 @@ def _decompress(stream: Any, spool: IO[bytes], compression: str, limit: int) -> 
         while chunk := stream.read(_COPY_CHUNK):
             total += len(chunk)
             if total > limit:
-                raise LimitExceededError(
-                    f"MAX_DECOMPRESSED_BYTES: the {compression} stream expands beyond {limit:,} bytes"
+                raise DecompressedSizeLimitError(
+                    f"the {compression} stream expands beyond MAX_DECOMPRESSED_BYTES ({limit:,} bytes)"
                 )
             spool.write(chunk)
     except EOFError as exc:
@@ -99,6 +105,29 @@ def _require_fits_magic(stream: IO[bytes]) -> None:
         raise NotFitsError("the decompressed stream is empty")
     if not head.startswith(FITS_MAGIC):
         raise NotFitsError(f"the object does not begin with a FITS SIMPLE card (it begins {head!r})")
+
+
+def scan_header(stream: IO[bytes], offset: int, max_cards: int) -> None:
+    """Find the END card of the header at ``offset`` within ``max_cards`` cards.
+
+    astropy reads a header block after block until it finds END, so a header with no
+    END would make it read the whole object; this bounded look, through the same
+    read-ahead, refuses such a header after ``max_cards`` cards.  Reaching the end of
+    the stream is left to astropy, which reports it.
+    """
+    stream.seek(offset)
+    scanned = 0
+    while scanned < max_cards:
+        chunk = stream.read(min(_SCAN_BLOCKS, -(-(max_cards - scanned) // _CARDS_PER_BLOCK)) * BLOCK)
+        for start in range(0, len(chunk) - CARD + 1, CARD):
+            if chunk[start : start + 8] == END_CARD:
+                return
+        scanned += len(chunk) // CARD
+        if len(chunk) < BLOCK:
+            return
+    raise HeaderCardsLimitError(
+        f"the header at byte {offset:,} has no END card within MAX_HEADER_CARDS ({max_cards:,}) cards"
+    )
 
 
 def check_data_present(hdu: Any, index: int, available: int) -> None:
@@ -130,7 +159,7 @@ def as_input_error(exc: BaseException) -> InputError:
     if isinstance(exc, EOFError) or "truncated" in str(exc).lower():
         return TruncatedFitsError(text)
     if isinstance(exc, MemoryError):
-        return LimitExceededError(f"memory: reading the file needs more memory than the function has ({text})")
+        return MemoryLimitError(f"reading the file needs more memory than the function has ({text})")
     return CorruptFitsError(text)
 
 

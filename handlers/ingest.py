@@ -10,6 +10,7 @@ S3 Batch Operations (``TemporaryFailure``).
 from __future__ import annotations
 
 from dataclasses import asdict
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -18,6 +19,7 @@ from aws_lambda_powertools.utilities.data_classes import S3BatchOperationRespons
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from .config import Settings
+from .deadline import Deadline
 from .errors import IngestError, RecursiveTriggerError, TransientError
 from .events import (
     ObjectRef,
@@ -30,7 +32,7 @@ from .events import (
 )
 from .observability import logger, metrics, tracer
 from .outputs import BucketOutput
-from .pipeline import Outcome, process
+from .pipeline import Outcome, process, remove
 from .s3io import S3Source, make_s3_client
 
 if TYPE_CHECKING:
@@ -67,17 +69,19 @@ def reset() -> None:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    metrics.add_metric(name="Invocations", unit=MetricUnit.Count, value=1)
+    deadline = Deadline.from_context(context, settings().limits.time_reserve_s)
     if is_sqs_event(event):
         processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-        return process_partial_response(event, _sqs_record, processor, context)
+        return process_partial_response(event, partial(_sqs_record, deadline=deadline), processor, context)
     if is_batch_operations_event(event):
-        return _batch_operations(event)
+        return _batch_operations(event, deadline)
     refs = refs_from_uris(event) if "uris" in event else refs_from_notification(event)
     faults: list[IngestError] = []
     outcomes: list[Outcome] = []
     for ref in refs:
         try:
-            outcomes.append(ingest(ref))
+            outcomes.append(ingest(ref, deadline))
         except TransientError as exc:
             faults.append(exc)
     if faults:
@@ -85,8 +89,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return {"outcomes": [{"key": o.key, "status": o.status} for o in outcomes]}
 
 
-def ingest(ref: ObjectRef) -> Outcome:
-    """Process one object and leave one log line and its metrics behind."""
+def ingest(ref: ObjectRef, deadline: Deadline) -> Outcome:
+    """Process (or, for a deletion, clean up after) one object; one log line and its metrics."""
     config = settings()
     output_bucket = config.require_output_bucket()
     if ref.bucket == output_bucket:
@@ -95,14 +99,16 @@ def ingest(ref: ObjectRef) -> Outcome:
             "and writing there would trigger this function again"
         )
     source = S3Source(s3_client(), ref, config.reads)
+    out = BucketOutput(s3_client(), output_bucket)
     try:
-        outcome = process(source, BucketOutput(s3_client(), output_bucket), config)
+        outcome = remove(source, out) if ref.removed else process(source, out, config, deadline)
     except IngestError as exc:
-        metrics.add_metric(name="TransientFailures", unit=MetricUnit.Count, value=1)
-        logger.warning("object failed", extra={"key": ref.key, "bucket": ref.bucket,
-                                               "error": {"class": type(exc).__name__, "message": str(exc)},
-                                               "bytes_read": source.stats.bytes_read,
-                                               "requests": source.stats.requests})
+        metrics.add_metric(name="FailedObjects", unit=MetricUnit.Count, value=1)
+        logger.warning("object failed", extra={
+            "bucket": ref.bucket, "key": ref.key, "status": "failed",
+            "error": {"class": type(exc).__name__, "message": str(exc)},
+            "bytes_read": source.stats.bytes_read, "requests": source.stats.requests,
+        })
         raise
     logger.info(f"object {outcome.status}", extra={"bucket": ref.bucket, **asdict(outcome)})
     metrics.add_metric(name=f"Objects{outcome.status.capitalize()}", unit=MetricUnit.Count, value=1)
@@ -112,16 +118,16 @@ def ingest(ref: ObjectRef) -> Outcome:
     return outcome
 
 
-def _sqs_record(record: SQSRecord) -> list[str]:
+def _sqs_record(record: SQSRecord, deadline: Deadline) -> list[str]:
     """One SQS message; any exception marks it failed so that SQS delivers it again."""
-    return [ingest(ref).status for ref in refs_from_sqs_body(record.body)]
+    return [ingest(ref, deadline).status for ref in refs_from_sqs_body(record.body)]
 
 
-def _batch_operations(event: dict[str, Any]) -> dict[str, Any]:
+def _batch_operations(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
     response = S3BatchOperationResponse(event["invocationSchemaVersion"], event["invocationId"], "PermanentFailure")
     for task, ref in refs_from_batch_operations(event):
         try:
-            result = task.build_task_batch_response("Succeeded", ingest(ref).status)
+            result = task.build_task_batch_response("Succeeded", ingest(ref, deadline).status)
         except TransientError as exc:
             result = task.build_task_batch_response("TemporaryFailure", str(exc))
         except IngestError as exc:

@@ -19,7 +19,12 @@ def error_key(key: str) -> str:
     return f"{ERROR_PREFIX}{key}.json"
 
 
+def thumbnail_prefix(key: str) -> str:
+    """The folder of ``key``'s thumbnails; they are its direct children (names hold no '/')."""
+    return f"{THUMBNAIL_PREFIX}{key}/"
+
+
 def thumbnail_key(key: str, index: int, extname: str) -> str:
     """``thumbnails/<key>/<index>-<EXTNAME>.png``; EXTNAME cleaned so the key stays portable."""
     name = _UNSAFE.sub("_", extname.strip()).strip("_")
-    return f"{THUMBNAIL_PREFIX}{key}/{index}-{name}.png" if name else f"{THUMBNAIL_PREFIX}{key}/{index}.png"
+    return f"{thumbnail_prefix(key)}{index}-{name}.png" if name else f"{thumbnail_prefix(key)}{index}.png"

@@ -37,6 +37,9 @@ class OutputRoot(Protocol):
     def delete(self, key: str) -> None:
         """Remove ``key`` if it exists."""
 
+    def children(self, prefix: str) -> list[str]:
+        """The keys directly under ``prefix`` (which ends with '/'), not in deeper folders."""
+
 
 class BucketOutput:
     def __init__(self, client: S3Client, bucket: str) -> None:
@@ -61,6 +64,17 @@ class BucketOutput:
 
     def delete(self, key: str) -> None:
         self._call("delete_object", key)
+
+    def children(self, prefix: str) -> list[str]:
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix, Delimiter="/"
+            )
+            return [item["Key"] for page in pages for item in page.get("Contents", [])]
+        except ClientError as exc:
+            raise classify_client_error(exc, f"{self.uri}{prefix}") from exc
+        except BotoCoreError as exc:
+            raise TransientError(f"LIST {self.uri}{prefix}: {exc}") from exc
 
     def _call(self, operation: str, key: str, **kwargs: object) -> None:
         try:
@@ -93,3 +107,9 @@ class FolderOutput:
 
     def delete(self, key: str) -> None:
         (self.root / key).unlink(missing_ok=True)
+
+    def children(self, prefix: str) -> list[str]:
+        folder = self.root / prefix
+        if not folder.is_dir():
+            return []
+        return [f"{prefix}{p.name}" for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]

@@ -1,8 +1,10 @@
-"""One object through the whole job: headers and pixels in, thumbnails then metadata out.
+"""One object through the whole job: read everything, then write thumbnails and metadata last.
 
-Shared by the Lambda handler and the CLI.  Thumbnails are written as they are made and
-the metadata document last, so its presence means every file it names exists.  A
-problem of the input becomes an ``errors/`` record; a fault of the store propagates.
+Shared by the Lambda handler and the CLI.  Nothing is written until the object has been
+read whole and is known to be still the current version, so an outdated or failing run
+leaves nothing behind; the metadata document goes last, so its presence means every
+file it names exists.  A problem of the input becomes an ``errors/`` record; a fault of
+the store propagates.
 """
 
 from __future__ import annotations
@@ -10,25 +12,21 @@ from __future__ import annotations
 import json
 import logging
 import time
-import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from . import __version__
-from .config import Settings, ThumbnailSettings
-from .errors import IngestError, InputError, SourceChangedError
-from .fitsread import as_input_error, check_data_present, uncompressed
-from .layout import error_key, metadata_key, thumbnail_key
+from .config import LimitSettings, Settings
+from .deadline import Deadline
+from .errors import IngestError, InputError, ObjectSizeLimitError, SourceChangedError
+from .extract import Extraction, extract
+from .layout import error_key, metadata_key, thumbnail_prefix
 from .observability import stage
 from .outputs import SOURCE_ETAG, SOURCE_VERSION, OutputRoot
 from .s3io import RangeReader, ReadStats
-from .thumbnails import Thumbnail, plan_thumbnail, reduce_image, render_png
 
 logger = logging.getLogger(__name__)
-
-#: At most this many distinct astropy warnings are kept in a metadata document.
-MAX_WARNINGS = 20
 
 
 class Source(Protocol):
@@ -41,13 +39,15 @@ class Source(Protocol):
 
     def open(self) -> RangeReader: ...
 
+    def is_current(self) -> bool: ...
+
 
 @dataclass
 class Outcome:
     """What happened to one object; logged, counted and summarised by the callers."""
 
     key: str
-    status: str  # processed | rejected | skipped | superseded
+    status: str  # processed | rejected | skipped | superseded | removed | kept
     hdus: int = 0
     thumbnails: int = 0
     bytes_read: int = 0
@@ -57,112 +57,111 @@ class Outcome:
     outputs: list[str] = field(default_factory=list)
 
 
-def process(source: Source, out: OutputRoot, settings: Settings) -> Outcome:
+def process(source: Source, out: OutputRoot, settings: Settings, deadline: Deadline = Deadline()) -> Outcome:
     """Ingest ``source`` into ``out``; raises only for faults that a retry may cure."""
     started = time.perf_counter()
-    outcome = _process(source, out, settings)
+    try:
+        outcome = _process(source, out, settings, deadline)
+    except SourceChangedError as exc:
+        logger.info("superseded: %s", exc)
+        outcome = Outcome(source.key, "superseded", error=_error_fields(exc))
     outcome.bytes_read = source.stats.bytes_read
     outcome.requests = source.stats.requests
     outcome.duration_ms = round((time.perf_counter() - started) * 1000, 1)
     return outcome
 
 
-def _process(source: Source, out: OutputRoot, settings: Settings) -> Outcome:
+def remove(source: Source, out: OutputRoot) -> Outcome:
+    """An object was deleted: remove what was derived from it, unless it exists again."""
+    if source.is_current():
+        return Outcome(source.key, "kept")
+    removed = _remove_derived(out, source.key, keep_error=False)
+    return Outcome(source.key, "removed", outputs=removed)
+
+
+def _process(source: Source, out: OutputRoot, settings: Settings, deadline: Deadline) -> Outcome:
     key = source.key
+    with stage("resolve"):
+        source.resolve()
+    described = source.describe()
+    if described["etag"] and _already_done(out, key, described):
+        return Outcome(key, "skipped")
     try:
-        with stage("resolve"):
-            source.resolve()
-        described = source.describe()
-        if described["etag"] and _already_done(out, key, described):
-            return Outcome(key, "skipped")
-        written: list[str] = []
-        try:
-            with stage("read"):
-                hdus, caught, described["compression"] = _read(source, out, settings, written)
-        except InputError as exc:
-            return _reject(out, source, described, exc, written)
-    except SourceChangedError as exc:
-        logger.info("superseded: %s", exc)
-        return Outcome(key, "superseded", error=_error_fields(exc))
+        _check_size(described, settings.limits)
+        with stage("read"):
+            extraction = extract(source.open(), key, settings, deadline)
+    except InputError as exc:
+        return _reject(out, source, described, exc)
     with stage("write"):
+        if not source.is_current():
+            raise SourceChangedError(f"{key} was replaced while it was read; its newer version wins")
+        described["compression"] = extraction.compression
+        written = _write(out, source, described, extraction)
+    return Outcome(key, "processed", hdus=len(extraction.hdus), thumbnails=len(extraction.thumbnails),
+                   outputs=written)
+
+
+def _write(out: OutputRoot, source: Source, described: dict[str, Any], extraction: Extraction) -> list[str]:
+    """Thumbnails, then the metadata document; on a fault, take back what was written."""
+    key = source.key
+    written: list[str] = []
+    try:
+        for thumbnail, png in extraction.thumbnails:
+            out.put(thumbnail, png, "image/png")
+            written.append(thumbnail)
         document = {
             "source": described,
             "processor": _processor(source),
-            "hdus": hdus,
-            "summary": _summary(hdus),
-            "warnings": caught,
+            "hdus": extraction.hdus,
+            "summary": _summary(extraction.hdus),
+            "warnings": extraction.warnings,
         }
         tags = {SOURCE_ETAG: described["etag"] or "", SOURCE_VERSION: described["version_id"] or ""}
         out.put(metadata_key(key), _json(document), "application/json", tags)
-        out.delete(error_key(key))
-    thumbnails = sum(1 for hdu in hdus if hdu.get("thumbnail"))
-    return Outcome(key, "processed", hdus=len(hdus), thumbnails=thumbnails,
-                   outputs=[*written, metadata_key(key)])
+    except IngestError:
+        _take_back(out, written)
+        raise
+    written.append(metadata_key(key))
+    out.delete(error_key(key))
+    for stale in set(out.children(thumbnail_prefix(key))) - set(written):
+        out.delete(stale)  # an earlier version had more images
+    return written
 
 
-def _read(
-    source: Source, out: OutputRoot, settings: Settings, written: list[str]
-) -> tuple[list[dict[str, Any]], list[str], str | None]:
-    """Every HDU's document, writing each thumbnail as soon as it is drawn."""
-    from astropy.io import fits
-
-    from .metadata import describe_hdu
-
-    reader = source.open()
-    with reader, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+def _take_back(out: OutputRoot, written: list[str]) -> None:
+    """Best effort: the store is failing, so deleting may fail too; the metadata was never written."""
+    for key in written:
         try:
-            with uncompressed(reader, settings.limits.max_decompressed_bytes) as (stream, compression):
-                hdul = fits.open(stream, memmap=False, lazy_load_hdus=True, cache=False)
-                hdus: list[dict[str, Any]] = []
-                for index, hdu in enumerate(hdul):
-                    if compression is None:
-                        check_data_present(hdu, index, reader.size)
-                    doc = describe_hdu(index, hdu)
-                    thumbnail = _thumbnail(hdu, settings.thumbnails)
-                    if thumbnail is not None:
-                        key = thumbnail_key(source.key, index, hdu.name)
-                        out.put(key, thumbnail.png, "image/png")
-                        written.append(key)
-                        doc["thumbnail"], doc["preview"] = key, thumbnail.preview
-                    hdus.append(doc)
-        except IngestError:
-            raise
-        except Exception as exc:  # astropy signals bad bytes with many exception types
-            if reader.fault is not None:
-                raise reader.fault from exc
-            raise as_input_error(exc) from exc
-        if reader.fault is not None:
-            raise reader.fault
-    return hdus, _distinct_messages(caught), compression
+            out.delete(key)
+        except IngestError as exc:
+            logger.warning("could not take back %s: %s", key, exc)
 
 
-def _thumbnail(hdu: Any, settings: ThumbnailSettings) -> Thumbnail | None:
-    """Stream the image's shown plane through the reducer; None for non-images."""
-    from astropy.io.fits import CompImageHDU, GroupsHDU, ImageHDU, PrimaryHDU
+def _reject(out: OutputRoot, source: Source, described: dict[str, Any], exc: InputError) -> Outcome:
+    """Record why the object was refused, and remove outputs of an earlier version of it."""
+    record = {"source": described, "error": _error_fields(exc), "processor": _processor(source)}
+    with stage("write-error"):
+        out.put(error_key(source.key), _json(record), "application/json")
+        _remove_derived(out, source.key, keep_error=True)
+    logger.info("rejected %s: %s", source.key, exc)
+    return Outcome(source.key, "rejected", error=record["error"], outputs=[error_key(source.key)])
 
-    if isinstance(hdu, GroupsHDU) or not isinstance(hdu, (PrimaryHDU, ImageHDU, CompImageHDU)):
-        return None
-    shape = tuple(int(n) for n in hdu.shape)
-    plan = plan_thumbnail(shape, settings)
-    if plan is None:
-        return None
-    with stage("thumbnail"):
-        section = hdu.section
 
-        def read_rows(start: int, stop: int) -> Any:
-            return section[(*plan.plane, slice(start, stop), slice(None))]
+def _remove_derived(out: OutputRoot, key: str, keep_error: bool) -> list[str]:
+    derived = [metadata_key(key), *out.children(thumbnail_prefix(key))]
+    if not keep_error:
+        derived.append(error_key(key))
+    for item in derived:
+        out.delete(item)
+    return derived
 
-        blank = hdu.header.get("BLANK") if "BSCALE" not in hdu.header else None
-        image = reduce_image(read_rows, shape[-2], plan, blank if isinstance(blank, int) else None)
-        png, preview = render_png(image, settings)
-    preview.update(
-        plane=list(plan.plane) or None,
-        downsample=plan.factor,
-        reduction="mean" if plan.factor > 1 else None,
-        source_shape=list(shape[-2:]),
-    )
-    return Thumbnail(png, preview)
+
+def _check_size(described: dict[str, Any], limits: LimitSettings) -> None:
+    size = described.get("size") or 0
+    if size > limits.max_object_bytes:
+        raise ObjectSizeLimitError(
+            f"the object has {size:,} bytes, over MAX_OBJECT_BYTES ({limits.max_object_bytes:,})"
+        )
 
 
 def _already_done(out: OutputRoot, key: str, described: dict[str, Any]) -> bool:
@@ -171,19 +170,6 @@ def _already_done(out: OutputRoot, key: str, described: dict[str, Any]) -> bool:
         "etag": described["etag"] or "",
         "version_id": described["version_id"] or "",
     }
-
-
-def _reject(
-    out: OutputRoot, source: Source, described: dict[str, Any], exc: InputError, written: list[str]
-) -> Outcome:
-    """Record why the object was refused, and leave no outputs of it that claim otherwise."""
-    record = {"source": described, "error": _error_fields(exc), "processor": _processor(source)}
-    with stage("write-error"):
-        out.put(error_key(source.key), _json(record), "application/json")
-        for key in [*written, metadata_key(source.key)]:
-            out.delete(key)
-    logger.info("rejected %s: %s", source.key, exc)
-    return Outcome(source.key, "rejected", error=record["error"], outputs=[error_key(source.key)])
 
 
 def _summary(hdus: list[dict[str, Any]]) -> dict[str, Any]:
@@ -204,11 +190,6 @@ def _processor(source: Source) -> dict[str, Any]:
 
 def _error_fields(exc: Exception) -> dict[str, str]:
     return {"class": type(exc).__name__, "message": str(exc)}
-
-
-def _distinct_messages(caught: list[warnings.WarningMessage]) -> list[str]:
-    messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
-    return messages[:MAX_WARNINGS]
 
 
 def _json(document: dict[str, Any]) -> bytes:

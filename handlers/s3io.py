@@ -2,10 +2,12 @@
 
 astropy.io.fits reads a file through ``read``/``seek``/``tell``: headers in 2,880-byte
 blocks, then a jump over each data unit.  ``RangeReader`` turns those calls into ranged
-requests: small reads go through fsspec's ``ReadAheadCache`` (one request brings the
-next ``read_ahead`` bytes, so a header of many blocks costs one GET), large reads (image
-rows) bypass the cache and are fetched as parallel parts.  Every request and byte is
-counted, because what a file costs is part of its metadata.
+requests: small reads go through fsspec's ``BlockCache`` (aligned ``read_ahead`` blocks,
+the last few kept, so a header of many blocks costs one GET and coming back to it costs
+none); larger reads (image rows) bypass the cache and are fetched directly, as parallel
+parts when large.  A stream read from start to end (a compressed file) goes through
+fsspec's ``ReadAheadCache`` in whole parts instead.  Every request and byte is counted,
+because what a file costs is part of its metadata.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from fsspec.caching import ReadAheadCache
+from fsspec.caching import BlockCache, ReadAheadCache
 
 from .config import ReadSettings
 from .errors import ConfigurationError, IngestError, SourceChangedError, TransientError
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Fetch = Callable[[int, int], bytes]
+
+#: Small-read blocks kept by a reader: headers and the table of a tiled image revisit them.
+CACHED_BLOCKS = 16
 
 #: A response body cut short is retried this many times; botocore's own retries only
 #: cover failures before the response headers arrive.
@@ -74,7 +79,10 @@ class RangeReader(io.RawIOBase):
         self._size = size
         self._settings = settings
         self._pos = 0
-        self._cache = ReadAheadCache(settings.read_ahead, self._fetch_guarded, size)
+        self._sequential = False
+        self._cache: BlockCache | ReadAheadCache = BlockCache(
+            settings.read_ahead, self._fetch_guarded, size, maxblocks=CACHED_BLOCKS
+        )
 
     @property
     def size(self) -> int:
@@ -105,15 +113,16 @@ class RangeReader(io.RawIOBase):
         end = self._size if size is None or size < 0 else min(self._size, self._pos + size)
         if end <= self._pos:
             return b""
-        if end - self._pos >= self._settings.part_bytes:
-            data = self._fetch_parts(self._pos, end)
-        else:
+        if self._sequential or end - self._pos <= self._settings.read_ahead:
             data = self._cache._fetch(self._pos, end)
+        else:
+            data = self._fetch_parts(self._pos, end)
         self._pos += len(data)
         return data
 
     def prefer_sequential(self) -> None:
         """Read ahead whole parts: the caller will stream the object from start to end."""
+        self._sequential = True
         self._cache = ReadAheadCache(self._settings.part_bytes, self._fetch_guarded, self._size)
 
     def readall(self) -> bytes:
@@ -125,7 +134,7 @@ class RangeReader(io.RawIOBase):
         return len(data)
 
     def _fetch_parts(self, start: int, end: int) -> bytes:
-        """Fetch a large range as parallel parts so it streams near the network's rate."""
+        """Fetch a range directly; a large one as parallel parts, to stream near the network's rate."""
         part = self._settings.part_bytes
         bounds = [(lo, min(lo + part, end)) for lo in range(start, end, part)]
         if len(bounds) == 1 or self._settings.concurrency == 1:
@@ -148,7 +157,7 @@ class RangeReader(io.RawIOBase):
         pipeline checks ``fault`` after reading and re-raises it.
         """
         try:
-            return self._fetch(start, end)
+            return self._fetch(start, min(end, self._size))  # BlockCache asks for whole blocks
         except IngestError as exc:
             self.fault = exc
             raise
@@ -205,6 +214,27 @@ class S3Source:
             version_id=self.ref.version_id or _real_version(head.get("VersionId")),
         )
         return self.ref
+
+    def is_current(self) -> bool:
+        """Whether the announced version is still the object's current one (one HEAD).
+
+        Checked before anything is written, so that events handled out of order, or an
+        object replaced while it was read, never leave outputs of an outdated version.
+        """
+        try:
+            head = self.client.head_object(Bucket=self.ref.bucket, Key=self.ref.key)
+        except ClientError as exc:
+            error = classify_client_error(exc, self.ref.uri)
+            if isinstance(error, SourceChangedError):
+                return False
+            raise error from exc
+        except BotoCoreError as exc:
+            raise TransientError(f"HEAD {self.ref.uri}: {exc}") from exc
+        finally:
+            self.stats.add(0)
+        if self.ref.version_id:
+            return _real_version(head.get("VersionId")) == self.ref.version_id
+        return head["ETag"].strip('"') == self.ref.etag
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -266,6 +296,9 @@ class LocalSource:
     def resolve(self) -> None:
         """Nothing to look up: a local file has no eTag to compare."""
         return None
+
+    def is_current(self) -> bool:
+        return os.path.isfile(self.path)
 
     def open(self) -> RangeReader:
         fd = os.open(self.path, os.O_RDONLY)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,8 @@ class Plan:
     height: int
     width: int
     rows_per_block: int
+    #: Rows read of each ``factor`` rows: all of them, unless the plane is over ``max_pixels``.
+    rows_sampled: int
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ def plan_thumbnail(shape: Sequence[int], settings: ThumbnailSettings) -> Plan | 
         return None
     ny, nx = shape[-2], shape[-1]
     factor = max(1, math.ceil(max(ny, nx) / settings.max_size))
+    sampled = factor if ny * nx <= settings.max_pixels else max(1, factor * settings.max_pixels // (ny * nx))
     rows = max(1, settings.block_bytes // (factor * nx * 8)) * factor
     return Plan(
         plane=tuple(n // 2 for n in shape[:-2]),
@@ -61,34 +64,57 @@ def plan_thumbnail(shape: Sequence[int], settings: ThumbnailSettings) -> Plan | 
         height=math.ceil(ny / factor),
         width=math.ceil(nx / factor),
         rows_per_block=rows,
+        rows_sampled=min(sampled, factor),
     )
 
 
-def reduce_image(read_rows: ReadRows, ny: int, plan: Plan, blank: int | None = None) -> np.ndarray:
-    """Block-mean of rows ``[0, ny)`` read through ``read_rows(start, stop)``, one block at a time."""
+def reduce_image(
+    read_rows: ReadRows, ny: int, plan: Plan, blank: int | None = None, tick: Callable[[], None] = lambda: None
+) -> np.ndarray:
+    """Block-mean of rows ``[0, ny)`` read through ``read_rows(start, stop)``, one block at a time.
+
+    ``tick`` runs before each read (the caller checks its deadline there).
+    """
     out = np.empty((plan.height, plan.width), dtype=np.float64)
-    for start in range(0, ny, plan.rows_per_block):
-        stop = min(ny, start + plan.rows_per_block)
+    for start, stop, rows_per_tile in _row_blocks(ny, plan):
+        tick()
         block = np.asarray(read_rows(start, stop))
         if blank is not None and block.dtype.kind in "iu":
             block = np.where(block == blank, np.nan, block)
         first = start // plan.factor
-        reduced = block_mean(block.astype(np.float64, copy=False), plan.factor)
+        reduced = block_mean(block.astype(np.float64, copy=False), plan.factor, rows_per_tile)
         out[first : first + reduced.shape[0]] = reduced
     return out
 
 
-def block_mean(block: np.ndarray, factor: int) -> np.ndarray:
-    """Mean of the finite pixels of each ``factor`` x ``factor`` tile (NaN where none are)."""
-    if factor == 1:
+def _row_blocks(ny: int, plan: Plan) -> Iterator[tuple[int, int, int]]:
+    """(start, stop, rows per tile) of each read.
+
+    Normally whole tiles, many at a time.  A plane over the pixel budget is sampled: of
+    each ``factor`` rows only the first ``rows_sampled`` are read, one tile row per read,
+    so the bytes read shrink in proportion.
+    """
+    if plan.rows_sampled == plan.factor:
+        for start in range(0, ny, plan.rows_per_block):
+            yield start, min(ny, start + plan.rows_per_block), plan.factor
+    else:
+        for start in range(0, ny, plan.factor):
+            stop = min(ny, start + plan.rows_sampled)
+            yield start, stop, stop - start
+
+
+def block_mean(block: np.ndarray, factor: int, rows_per_tile: int | None = None) -> np.ndarray:
+    """Mean of the finite pixels of each tile of ``rows_per_tile`` x ``factor`` (NaN where none are)."""
+    fy = rows_per_tile or factor
+    if factor == fy == 1:
         return np.where(np.isfinite(block), block, np.nan)
     h, w = block.shape
-    ph, pw = math.ceil(h / factor) * factor, math.ceil(w / factor) * factor
+    ph, pw = math.ceil(h / fy) * fy, math.ceil(w / factor) * factor
     finite = np.zeros((ph, pw), dtype=bool)
     finite[:h, :w] = np.isfinite(block)
     values = np.zeros((ph, pw), dtype=np.float64)
     np.copyto(values[:h, :w], block, where=finite[:h, :w])
-    shape = (ph // factor, factor, pw // factor, factor)
+    shape = (ph // fy, fy, pw // factor, factor)
     sums = values.reshape(shape).sum(axis=(1, 3))
     counts = finite.reshape(shape).sum(axis=(1, 3))
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -32,8 +32,11 @@ class RequestLog:
         headers = params.get("headers", {})
         self.calls.append((model.name, *_bucket_key(params), headers.get("Range")))
 
-    def count(self, operation: str) -> int:
-        return sum(1 for call in self.calls if call[0] == operation)
+    def count(self, operation: str, bucket: str | None = None) -> int:
+        return sum(1 for call in self.calls if call[0] == operation and bucket in (None, call[1]))
+
+    def on_bucket(self, bucket: str) -> int:
+        return sum(1 for call in self.calls if call[1] == bucket)
 
 
 def _bucket_key(params: dict[str, Any]) -> tuple[str, str]:

@@ -135,3 +135,29 @@ def test_images_without_two_axes_are_not_drawn() -> None:
     assert plan_thumbnail((), ThumbnailSettings()) is None
     assert plan_thumbnail((100,), ThumbnailSettings()) is None
     assert plan_thumbnail((0, 10), ThumbnailSettings()) is None
+
+
+def test_a_plane_over_the_pixel_budget_is_sampled_not_read_whole() -> None:
+    image = np.zeros((2048, 1024), dtype=np.float32)
+    image[:1024] = 10.0  # bottom half bright
+    config = ThumbnailSettings(max_size=256, max_pixels=2048 * 1024 // 4)
+    plan = plan_thumbnail(image.shape, config)
+    assert plan is not None and (plan.factor, plan.rows_sampled) == (8, 2)
+    rows_read: list[int] = []
+
+    def read_rows(start: int, stop: int) -> np.ndarray:
+        rows_read.extend(range(start, stop))
+        return image[start:stop]
+
+    reduced = reduce_image(read_rows, 2048, plan)
+    assert len(rows_read) == 2048 // 4  # a quarter of the rows: the budget
+    assert reduced.shape == (256, 128)
+    assert (reduced[:128] == 10.0).all() and (reduced[128:] == 0.0).all()
+
+
+def test_tick_runs_before_every_read() -> None:
+    plan = plan_thumbnail((1000, 100), ThumbnailSettings(block_bytes=100 * 8 * 100))
+    assert plan is not None
+    ticks: list[int] = []
+    reduce_image(lambda a, b: np.zeros((b - a, 100)), 1000, plan, tick=lambda: ticks.append(1))
+    assert len(ticks) == 10

@@ -1,0 +1,136 @@
+"""The read phase: a FITS stream to HDU documents and drawn thumbnails, nothing written yet.
+
+HDUs are read one at a time (astropy's lazy loading), each header first looked at
+through a bounded scan, each data unit checked to lie within the object, so that a
+hostile file is refused by a named limit instead of exhausting time or memory.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from .config import Settings, ThumbnailSettings
+from .deadline import Deadline
+from .errors import HduCountLimitError, IngestError
+from .fitsread import as_input_error, check_data_present, scan_header, uncompressed
+from .layout import thumbnail_key
+from .s3io import RangeReader
+from .thumbnails import Thumbnail, plan_thumbnail, reduce_image, render_png
+
+#: At most this many distinct astropy warnings are kept in a metadata document.
+MAX_WARNINGS = 20
+
+
+@dataclass
+class Extraction:
+    """What one object holds: its HDUs' documents and the thumbnails to write."""
+
+    hdus: list[dict[str, Any]] = field(default_factory=list)
+    thumbnails: list[tuple[str, bytes]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    compression: str | None = None
+
+
+def extract(reader: RangeReader, key: str, settings: Settings, deadline: Deadline) -> Extraction:
+    """Read ``reader`` as FITS; raise an InputError naming what is wrong with it.
+
+    A fault of the store is re-raised as itself even where astropy turned it into a
+    warning or another exception (the reader remembers it), so that it is retried.
+    """
+    with reader, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with uncompressed(reader, settings.limits.max_decompressed_bytes) as (stream, compression):
+                extraction = _walk(stream, key, settings, deadline)
+                extraction.compression = compression
+        except IngestError:
+            raise
+        except Exception as exc:  # astropy signals bad bytes with many exception types
+            if reader.fault is not None:
+                raise reader.fault from exc
+            raise as_input_error(exc) from exc
+        if reader.fault is not None:
+            raise reader.fault
+    extraction.warnings = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))[:MAX_WARNINGS]
+    return extraction
+
+
+def _walk(stream: IO[bytes], key: str, settings: Settings, deadline: Deadline) -> Extraction:
+    from astropy.io import fits
+
+    from .metadata import describe_hdu
+
+    limits = settings.limits
+    size = stream.seek(0, 2)
+    scan_header(stream, 0, limits.max_header_cards)
+    stream.seek(0)
+    hdul = fits.open(stream, memmap=False, lazy_load_hdus=True, cache=False)
+    extraction = Extraction()
+    index = 0
+    while True:
+        deadline.check(f"reading HDU {index}")
+        try:
+            hdu = hdul[index]
+        except IndexError:
+            return extraction
+        if index >= limits.max_hdus:
+            raise HduCountLimitError(f"the file has more than MAX_HDUS ({limits.max_hdus:,}) HDUs")
+        check_data_present(hdu, index, size)
+        doc = describe_hdu(index, hdu)
+        if _is_image(hdu):
+            if len(extraction.thumbnails) < limits.max_thumbnails:
+                thumbnail = draw_thumbnail(hdu, settings.thumbnails, deadline)
+                if thumbnail is not None:
+                    doc["thumbnail"] = thumbnail_key(key, index, hdu.name)
+                    doc["preview"] = thumbnail.preview
+                    extraction.thumbnails.append((doc["thumbnail"], thumbnail.png))
+            else:
+                doc["preview"] = {"skipped": f"MAX_THUMBNAILS ({limits.max_thumbnails}) already drawn"}
+        extraction.hdus.append(doc)
+        following = _end_of(hdu)
+        if following is None or following >= size:
+            return extraction
+        scan_header(stream, following, limits.max_header_cards)
+        index += 1
+
+
+def draw_thumbnail(hdu: Any, settings: ThumbnailSettings, deadline: Deadline) -> Thumbnail | None:
+    """Stream the image's shown plane through the reducer; None when it has no picture."""
+    shape = tuple(int(n) for n in hdu.shape)
+    plan = plan_thumbnail(shape, settings)
+    if plan is None:
+        return None
+    section = hdu.section
+
+    def read_rows(start: int, stop: int) -> Any:
+        return section[(*plan.plane, slice(start, stop), slice(None))]
+
+    blank = hdu.header.get("BLANK") if "BSCALE" not in hdu.header else None
+    image = reduce_image(
+        read_rows, shape[-2], plan,
+        blank=blank if isinstance(blank, int) else None,
+        tick=lambda: deadline.check(f"drawing the thumbnail of HDU {hdu.name or '?'}"),
+    )
+    png, preview = render_png(image, settings)
+    preview.update(
+        plane=list(plan.plane) or None,
+        downsample=plan.factor,
+        reduction="mean" if plan.factor > 1 else None,
+        rows_sampled=plan.rows_sampled if plan.rows_sampled < plan.factor else None,
+        source_shape=list(shape[-2:]),
+    )
+    return Thumbnail(png, preview)
+
+
+def _is_image(hdu: Any) -> bool:
+    from astropy.io.fits import CompImageHDU, GroupsHDU, ImageHDU, PrimaryHDU
+
+    return isinstance(hdu, (PrimaryHDU, ImageHDU, CompImageHDU)) and not isinstance(hdu, GroupsHDU)
+
+
+def _end_of(hdu: Any) -> int | None:
+    """Where the next header starts; None for a non-standard HDU, which ends the file."""
+    info = hdu.fileinfo() if hasattr(hdu, "fileinfo") else None
+    return int(info["datLoc"]) + int(info["datSpan"]) if info else None
