@@ -2,9 +2,12 @@
 
     python -m handlers process PATH_OR_S3_URI... --out DIR_OR_S3_URI
     python -m handlers worker --queue-url URL [--endpoint-url URL] [--once]
+    python -m handlers reconcile --inbox s3://BUCKET[/PREFIX] --out s3://BUCKET [--redrive]
 
 ``process`` exits 0 when every input was processed, 1 when some input was rejected (its
-``errors/`` record written) or could not be read, and 2 on a usage error.
+``errors/`` record written) or could not be read, and 2 on a usage error.  ``reconcile``
+exits 0 when every inbox object has metadata or an error record (after ``--redrive``, if
+given), else 1.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -33,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "process":
             return _process(args, parser)
+        if args.command == "reconcile":
+            return _reconcile(args, parser)
         return _worker(args)
     except ConfigurationError as exc:
         parser.error(str(exc))
@@ -51,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     work.add_argument("--queue-url", required=True)
     work.add_argument("--endpoint-url", help="AWS endpoint for S3 and SQS (e.g. a local moto server)")
     work.add_argument("--once", action="store_true", help="stop when the queue is empty")
+    check = commands.add_parser("reconcile", help="find inbox objects with neither metadata nor an error record")
+    check.add_argument("--inbox", required=True, metavar="s3://BUCKET[/PREFIX]")
+    check.add_argument("--out", required=True, metavar="s3://BUCKET")
+    check.add_argument("--redrive", action="store_true", help="process the missing objects again")
+    check.add_argument("--endpoint-url", help="S3 endpoint (e.g. a local moto server)")
     return parser
 
 
@@ -107,6 +118,38 @@ def _source(item: str, client: object, settings: Settings, parser: argparse.Argu
     return LocalSource(item, settings.reads)
 
 
+def _reconcile(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .reconcile import reconcile, redrive
+
+    settings = Settings.from_env()
+    if not args.inbox.startswith("s3://"):
+        parser.error(f"--inbox must be s3://bucket[/prefix], got {args.inbox!r}")
+    inbox, _, prefix = args.inbox[len("s3://") :].partition("/")
+    client = make_s3_client(settings.reads, args.endpoint_url)
+    out = _output_root(args.out, client, parser)
+    if not isinstance(out, BucketOutput):
+        parser.error(f"--out must be s3://bucket, got {args.out!r}")
+    state = reconcile(client, inbox, prefix, out.bucket)
+    missing = state.missing
+    print(f"{len(state.inbox)} FITS object(s) in s3://{inbox}/{prefix}: {len(state.with_metadata & state.inbox)} "
+          f"with metadata, {len(state.with_error & state.inbox)} with an error record, {len(missing)} missing, "
+          f"{len(state.orphaned)} output(s) of objects no longer there")
+    for key in missing:
+        print(f"missing: {key}")
+    if not (args.redrive and missing):
+        return EXIT_OK if not missing else EXIT_REJECTED
+
+    def process_key(key: str) -> str:
+        return process(S3Source(client, ObjectRef(inbox, key), settings.reads), out, settings).status
+
+    results = redrive(missing, process_key)
+    for key, status in results.items():
+        print(f"redriven: {status} {key}")
+    still = reconcile(client, inbox, prefix, out.bucket).missing
+    print(f"after redrive: {len(still)} missing")
+    return EXIT_OK if not still else EXIT_REJECTED
+
+
 def _worker(args: argparse.Namespace) -> int:
     import boto3
 
@@ -115,10 +158,19 @@ def _worker(args: argparse.Namespace) -> int:
     if args.endpoint_url:
         os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url  # the handler's own S3 client reads it
     sqs = boto3.client("sqs", endpoint_url=args.endpoint_url)
-    stats = run(sqs, args.queue_url, once=args.once)
+    signal.signal(signal.SIGTERM, _interrupt)  # `make local-down` stops it like Ctrl-C
+    try:
+        stats = run(sqs, args.queue_url, once=args.once)
+    except KeyboardInterrupt:
+        print("worker: stopped; a batch in flight, if any, becomes visible again and is redelivered")
+        return EXIT_OK
     print(f"worker: {stats.received} message(s) in {stats.batches} batch(es), "
           f"{stats.deleted} done, {stats.failed} failed")
     return EXIT_OK
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
