@@ -41,6 +41,8 @@ class Source(Protocol):
 
     def is_current(self) -> bool: ...
 
+    def exists(self) -> bool: ...
+
 
 @dataclass
 class Outcome:
@@ -72,8 +74,8 @@ def process(source: Source, out: OutputRoot, settings: Settings, deadline: Deadl
 
 
 def remove(source: Source, out: OutputRoot) -> Outcome:
-    """An object was deleted: remove what was derived from it, unless it exists again."""
-    if source.is_current():
+    """An object was deleted: remove what was derived from it, unless the key exists again."""
+    if source.exists():
         return Outcome(source.key, "kept")
     removed = _remove_derived(out, source.key, keep_error=False)
     return Outcome(source.key, "removed", outputs=removed)

@@ -221,20 +221,29 @@ class S3Source:
         Checked before anything is written, so that events handled out of order, or an
         object replaced while it was read, never leave outputs of an outdated version.
         """
+        head = self._head_current()
+        if head is None:
+            return False
+        if self.ref.version_id:
+            return _real_version(head.get("VersionId")) == self.ref.version_id
+        return head["ETag"].strip('"') == self.ref.etag
+
+    def exists(self) -> bool:
+        """Whether the key has a current version, whichever it is (one HEAD)."""
+        return self._head_current() is not None
+
+    def _head_current(self) -> dict[str, Any] | None:
         try:
-            head = self.client.head_object(Bucket=self.ref.bucket, Key=self.ref.key)
+            return self.client.head_object(Bucket=self.ref.bucket, Key=self.ref.key)
         except ClientError as exc:
             error = classify_client_error(exc, self.ref.uri)
             if isinstance(error, SourceChangedError):
-                return False
+                return None
             raise error from exc
         except BotoCoreError as exc:
             raise TransientError(f"HEAD {self.ref.uri}: {exc}") from exc
         finally:
             self.stats.add(0)
-        if self.ref.version_id:
-            return _real_version(head.get("VersionId")) == self.ref.version_id
-        return head["ETag"].strip('"') == self.ref.etag
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -298,6 +307,9 @@ class LocalSource:
         return None
 
     def is_current(self) -> bool:
+        return os.path.isfile(self.path)
+
+    def exists(self) -> bool:
         return os.path.isfile(self.path)
 
     def open(self) -> RangeReader:

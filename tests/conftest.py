@@ -100,12 +100,13 @@ class _Raw:
         yield self._body
 
 
-def fail_gets(status: int, code: str, key_part: str = "") -> Any:
-    """A botocore hook answering ranged GETs (of URLs containing ``key_part``) with ``status``."""
+def fail_gets(status: int, code: str, key_part: str = "", method: str = "GET") -> Any:
+    """A botocore hook answering ``method`` requests (ranged, for GETs) whose URL holds ``key_part``."""
     body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
 
     def respond(request: Any, **_: Any) -> AWSResponse | None:
-        if request.method == "GET" and "Range" in request.headers and key_part in request.url:
+        ranged = method != "GET" or "Range" in request.headers
+        if request.method == method and ranged and key_part in request.url:
             respond.calls += 1  # type: ignore[attr-defined]
             return AWSResponse(request.url, status, {}, _Raw(body))
         return None
