@@ -86,25 +86,32 @@ def _process(source: Source, out: OutputRoot, settings: Settings, deadline: Dead
     with stage("resolve"):
         source.resolve()
     described = source.describe()
-    if described["etag"] and _already_done(out, key, described):
+    recorded = out.recorded_source(metadata_key(key))
+    if described["etag"] and recorded == _identity(described):
         return Outcome(key, "skipped")
     try:
         _check_size(described, settings.limits)
         with stage("read"):
             extraction = extract(source.open(), key, settings, deadline)
     except InputError as exc:
-        return _reject(out, source, described, exc)
+        return _reject(out, source, described, exc, earlier=recorded is not None)
     with stage("write"):
         if not source.is_current():
             raise SourceChangedError(f"{key} was replaced while it was read; its newer version wins")
         described["compression"] = extraction.compression
-        written = _write(out, source, described, extraction)
+        written = _write(out, source, described, extraction, earlier=recorded is not None)
     return Outcome(key, "processed", hdus=len(extraction.hdus), thumbnails=len(extraction.thumbnails),
                    outputs=written)
 
 
-def _write(out: OutputRoot, source: Source, described: dict[str, Any], extraction: Extraction) -> list[str]:
-    """Thumbnails, then the metadata document; on a fault, take back what was written."""
+def _write(
+    out: OutputRoot, source: Source, described: dict[str, Any], extraction: Extraction, earlier: bool
+) -> list[str]:
+    """Thumbnails, then the metadata document; on a fault, take back what was written.
+
+    ``earlier``: a metadata document of an earlier version existed, so some of its
+    thumbnails may have no counterpart now (one listing finds them).
+    """
     key = source.key
     written: list[str] = []
     try:
@@ -118,15 +125,17 @@ def _write(out: OutputRoot, source: Source, described: dict[str, Any], extractio
             "summary": _summary(extraction.hdus),
             "warnings": extraction.warnings,
         }
-        tags = {SOURCE_ETAG: described["etag"] or "", SOURCE_VERSION: described["version_id"] or ""}
+        identity = _identity(described)
+        tags = {SOURCE_ETAG: identity["etag"], SOURCE_VERSION: identity["version_id"]}
         out.put(metadata_key(key), _json(document), "application/json", tags)
     except IngestError:
         _take_back(out, written)
         raise
     written.append(metadata_key(key))
     out.delete(error_key(key))
-    for stale in set(out.children(thumbnail_prefix(key))) - set(written):
-        out.delete(stale)  # an earlier version had more images
+    if earlier:
+        for stale in set(out.children(thumbnail_prefix(key))) - set(written):
+            out.delete(stale)
     return written
 
 
@@ -139,12 +148,15 @@ def _take_back(out: OutputRoot, written: list[str]) -> None:
             logger.warning("could not take back %s: %s", key, exc)
 
 
-def _reject(out: OutputRoot, source: Source, described: dict[str, Any], exc: InputError) -> Outcome:
-    """Record why the object was refused, and remove outputs of an earlier version of it."""
+def _reject(
+    out: OutputRoot, source: Source, described: dict[str, Any], exc: InputError, earlier: bool
+) -> Outcome:
+    """Record why the object was refused, and remove the outputs of an earlier version of it."""
     record = {"source": described, "error": _error_fields(exc), "processor": _processor(source)}
     with stage("write-error"):
         out.put(error_key(source.key), _json(record), "application/json")
-        _remove_derived(out, source.key, keep_error=True)
+        if earlier:
+            _remove_derived(out, source.key, keep_error=True)
     logger.info("rejected %s: %s", source.key, exc)
     return Outcome(source.key, "rejected", error=record["error"], outputs=[error_key(source.key)])
 
@@ -166,12 +178,9 @@ def _check_size(described: dict[str, Any], limits: LimitSettings) -> None:
         )
 
 
-def _already_done(out: OutputRoot, key: str, described: dict[str, Any]) -> bool:
-    recorded = out.recorded_source(metadata_key(key))
-    return recorded is not None and recorded == {
-        "etag": described["etag"] or "",
-        "version_id": described["version_id"] or "",
-    }
+def _identity(described: dict[str, Any]) -> dict[str, str]:
+    """What the metadata document records of its source, to recognise a re-delivery."""
+    return {"etag": described["etag"] or "", "version_id": described["version_id"] or ""}
 
 
 def _summary(hdus: list[dict[str, Any]]) -> dict[str, Any]:
