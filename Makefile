@@ -4,7 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test demo
+.PHONY: venv test demo load
+
+include mk/infra.mk
+-include mk/bench.mk
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,3 +22,7 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m tools.demo
+
+# The load scenario alone (tests/test_load.py runs it too): figures to docs/load.md.
+load: $(STAMP)
+	$(PY) -m tools.loadrun 2000

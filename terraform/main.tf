@@ -1,0 +1,25 @@
+data "aws_caller_identity" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+
+  queue_mode    = var.trigger_mode == "queue"
+  function_name = var.name_prefix
+
+  # Bucket names are global: the account ID keeps the defaults unique per account.
+  bucket_names = {
+    inbox     = coalesce(var.inbox_bucket_name, "${var.name_prefix}-${local.account_id}-inbox")
+    output    = coalesce(var.output_bucket_name, "${var.name_prefix}-${local.account_id}-output")
+    artifacts = "${var.name_prefix}-${local.account_id}-artifacts"
+  }
+
+  # Artifacts written by `make package ARCH=<architecture>`.
+  code_artifact_path  = coalesce(var.code_artifact_path, "${path.module}/../build/${var.architecture}/function.zip")
+  layer_artifact_path = coalesce(var.layer_artifact_path, "${path.module}/../build/${var.architecture}/layer.zip")
+
+  inbox_arn  = aws_s3_bucket.this["inbox"].arn
+  output_arn = aws_s3_bucket.this["output"].arn
+}

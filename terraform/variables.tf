@@ -1,0 +1,356 @@
+################################################################################
+# Provider: real AWS by default; a local AWS-compatible endpoint when asked.
+################################################################################
+
+variable "aws_region" {
+  description = "AWS region to deploy to. null: the region of the usual AWS chain (AWS_REGION, profile)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.aws_region == null || can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", var.aws_region))
+    error_message = "aws_region must look like \"eu-west-1\"."
+  }
+}
+
+variable "aws_endpoint_url" {
+  description = "One endpoint URL for every AWS API the stack calls (a moto server, e.g. \"http://127.0.0.1:5000\"). null: AWS's own endpoints."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.aws_endpoint_url == null || can(regex("^https?://[^/]+", var.aws_endpoint_url))
+    error_message = "aws_endpoint_url must be an http:// or https:// URL."
+  }
+}
+
+variable "aws_skip_credentials_validation" {
+  description = "Skip the provider's STS check of the credentials (local endpoints only)."
+  type        = bool
+  default     = false
+}
+
+variable "aws_skip_requesting_account_id" {
+  description = "Skip the provider's lookup of the account ID (local endpoints only)."
+  type        = bool
+  default     = false
+}
+
+variable "aws_s3_use_path_style" {
+  description = "Address buckets as <endpoint>/<bucket> instead of <bucket>.<endpoint> (local endpoints only)."
+  type        = bool
+  default     = false
+}
+
+################################################################################
+# Naming
+################################################################################
+
+variable "name_prefix" {
+  description = "Prefix of every name: the function is called this, the buckets <prefix>-<account>-inbox/-output/-artifacts, the queues <prefix>-events, <prefix>-events-dlq and <prefix>-failures."
+  type        = string
+  default     = "fits-ingest"
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 3 to 32 lowercase letters, digits or hyphens, starting and ending with a letter or digit (it becomes part of bucket names)."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource, over Stack=<name_prefix> and ManagedBy=terraform."
+  type        = map(string)
+  default     = {}
+}
+
+################################################################################
+# Storage
+################################################################################
+
+variable "inbox_bucket_name" {
+  description = "Name of the inbox bucket (where FITS files are uploaded). null: <name_prefix>-<account>-inbox."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.inbox_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.inbox_bucket_name))
+    error_message = "inbox_bucket_name must be a valid S3 bucket name."
+  }
+}
+
+variable "output_bucket_name" {
+  description = "Name of the output bucket (metadata/, thumbnails/, errors/). null: <name_prefix>-<account>-output. Must differ from the inbox: writing outputs into the inbox would trigger the function again, forever."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.output_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.output_bucket_name))
+    error_message = "output_bucket_name must be a valid S3 bucket name."
+  }
+
+  validation {
+    condition     = var.output_bucket_name == null || var.output_bucket_name != var.inbox_bucket_name
+    error_message = "output_bucket_name must differ from inbox_bucket_name: the function would trigger itself on its own outputs."
+  }
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete buckets that still hold objects. For throwaway stacks only."
+  type        = bool
+  default     = false
+}
+
+variable "inbox_versioning" {
+  description = "Keep every version of the inbox's objects, so that an event's version is the one processed even if the key is overwritten. A moto server sends no event for a delete marker, so the local stack turns this off."
+  type        = bool
+  default     = true
+}
+
+variable "deny_insecure_transport" {
+  description = "Give every bucket a policy that denies requests not made over TLS. Only a local endpoint may turn it off: moto ignores the aws:SecureTransport condition and would deny every object request."
+  type        = bool
+  default     = true
+
+  validation {
+    condition     = var.deny_insecure_transport || var.aws_endpoint_url != null
+    error_message = "deny_insecure_transport may be false only together with aws_endpoint_url (a local endpoint such as moto)."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of a customer managed KMS key for the buckets, queues, log group and environment variables. null: SSE-S3 for the buckets, SSE-SQS for the queues, AWS-owned keys elsewhere. The key policy must let s3.amazonaws.com use it (S3 sends notifications to the encrypted queue) and logs.<region>.amazonaws.com too."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias."
+  }
+}
+
+variable "inbox_expiration_days" {
+  description = "Delete inbox objects this many days after upload (their versions then expire after noncurrent_version_expiration_days). null: keep them."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.inbox_expiration_days == null || try(var.inbox_expiration_days >= 1 && floor(var.inbox_expiration_days) == var.inbox_expiration_days, false)
+    error_message = "inbox_expiration_days must be a whole number of days, at least 1, or null."
+  }
+}
+
+variable "output_expiration_days" {
+  description = "Delete outputs (metadata, thumbnails, error records) this many days after they are written. null: keep them."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.output_expiration_days == null || try(var.output_expiration_days >= 1 && floor(var.output_expiration_days) == var.output_expiration_days, false)
+    error_message = "output_expiration_days must be a whole number of days, at least 1, or null."
+  }
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days after which overwritten or deleted versions in the versioned buckets (inbox, artifacts) are removed."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 1 && floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days
+    error_message = "noncurrent_version_expiration_days must be a whole number of days, at least 1."
+  }
+}
+
+################################################################################
+# Function
+################################################################################
+
+variable "architecture" {
+  description = "Instruction set of the function; build the matching artifacts with `make package ARCH=<architecture>`."
+  type        = string
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.architecture)
+    error_message = "architecture must be \"x86_64\" or \"arm64\"."
+  }
+}
+
+variable "memory_size" {
+  description = "Memory of the function in MB; Lambda gives CPU in proportion. The imports take about 100 MiB and the worst inputs measured peak under 200 MiB, so 512 would fit; 1024 buys twice the CPU share for the CPU-bound cold start (about 1 s of imports at a full core) and decoding, at about the same cost per object."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
+    error_message = "memory_size must be a whole number of MB from 128 to 10240."
+  }
+}
+
+variable "timeout" {
+  description = "Timeout of one invocation in seconds. In queue mode it covers a whole batch (queue_batch_size objects), and the queue's visibility timeout is six times it."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 900 && floor(var.timeout) == var.timeout
+    error_message = "timeout must be a whole number of seconds from 1 to 900."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Concurrency reserved for (and capping) the function: bounds cost and S3 request rates when thousands of files arrive at once. -1: no reservation (needed in accounts whose concurrency quota is still 10)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.reserved_concurrent_executions == -1 || (var.reserved_concurrent_executions >= 1 && floor(var.reserved_concurrent_executions) == var.reserved_concurrent_executions)
+    error_message = "reserved_concurrent_executions must be -1 (no reservation) or a whole number of at least 1 (0 would stop the function)."
+  }
+}
+
+variable "function_environment" {
+  description = "Environment variables merged over the function's defaults (THUMBNAIL_MAX_SIZE=512, THUMBNAIL_INTERVAL=zscale, THUMBNAIL_STRETCH=linear, READ_AHEAD_BYTES=65536, READ_PART_BYTES=8388608, READ_CONCURRENCY=8, POWERTOOLS_SERVICE_NAME=fits-ingest, POWERTOOLS_METRICS_NAMESPACE=FitsIngest, POWERTOOLS_LOG_LEVEL=INFO). OUTPUT_BUCKET and INBOX_BUCKET are set by the stack."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.function_environment) : can(regex("^[A-Za-z][A-Za-z0-9_]*$", k))])
+    error_message = "function_environment keys must be environment variable names (letters, digits, underscores)."
+  }
+
+  validation {
+    condition     = length(setintersection(keys(var.function_environment), ["OUTPUT_BUCKET", "INBOX_BUCKET"])) == 0
+    error_message = "OUTPUT_BUCKET and INBOX_BUCKET are set by the stack; choose the buckets with output_bucket_name and inbox_bucket_name."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the function's log group, in days (0: never expire)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of the values CloudWatch Logs accepts: 0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "async_maximum_retry_attempts" {
+  description = "Retries of a failed asynchronous invocation (direct mode) before the event goes to the failure queue."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = contains([0, 1, 2], var.async_maximum_retry_attempts)
+    error_message = "async_maximum_retry_attempts must be 0, 1 or 2."
+  }
+}
+
+variable "async_maximum_event_age_seconds" {
+  description = "Age after which an asynchronous event (direct mode) that could not be processed goes to the failure queue instead of being retried."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.async_maximum_event_age_seconds >= 60 && var.async_maximum_event_age_seconds <= 21600 && floor(var.async_maximum_event_age_seconds) == var.async_maximum_event_age_seconds
+    error_message = "async_maximum_event_age_seconds must be a whole number from 60 to 21600."
+  }
+}
+
+variable "code_artifact_path" {
+  description = "Path of the function's code zip. null: build/<architecture>/function.zip from `make package`."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.code_artifact_path == null || can(regex("\\.zip$", var.code_artifact_path))
+    error_message = "code_artifact_path must name a .zip file."
+  }
+}
+
+variable "layer_artifact_path" {
+  description = "Path of the dependencies layer zip (python/ prefix). null: build/<architecture>/layer.zip from `make package`. Uploaded through the artifacts bucket: at about 49 MiB it sits at Lambda's 50 MiB direct-upload limit."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.layer_artifact_path == null || can(regex("\\.zip$", var.layer_artifact_path))
+    error_message = "layer_artifact_path must name a .zip file."
+  }
+}
+
+################################################################################
+# Trigger
+################################################################################
+
+variable "trigger_mode" {
+  description = "\"direct\": S3 invokes the function asynchronously. \"queue\": S3 sends to an SQS queue that the function polls (batches, partial batch failures, a redrive DLQ, bounded concurrency)."
+  type        = string
+  default     = "direct"
+
+  validation {
+    condition     = contains(["direct", "queue"], var.trigger_mode)
+    error_message = "trigger_mode must be \"direct\" or \"queue\"."
+  }
+}
+
+variable "fits_suffixes" {
+  description = "Key suffixes that trigger the function, one notification rule each (S3 filters take one suffix per rule). Case-sensitive; none may end with another (S3 refuses overlapping rules)."
+  type        = list(string)
+  default     = [".fits", ".fit", ".fts", ".fits.gz", ".fz"]
+
+  validation {
+    condition     = length(var.fits_suffixes) > 0 && length(var.fits_suffixes) <= 100 && alltrue([for s in var.fits_suffixes : can(regex("^\\.[A-Za-z0-9._-]+$", s))])
+    error_message = "fits_suffixes must be 1 to 100 suffixes, each starting with a dot, e.g. \".fits\"."
+  }
+
+  validation {
+    condition     = alltrue([for a in var.fits_suffixes : alltrue([for b in var.fits_suffixes : a == b || !endswith(a, b)])]) && length(distinct(var.fits_suffixes)) == length(var.fits_suffixes)
+    error_message = "fits_suffixes must be distinct and none may end with another (\".gz\" and \".fits.gz\" overlap): S3 refuses overlapping notification rules."
+  }
+}
+
+variable "enable_event_source_mapping" {
+  description = "Queue mode: let Lambda poll the queue. false leaves the mapping disabled, e.g. against a moto server, where a local worker polls instead."
+  type        = bool
+  default     = true
+}
+
+variable "queue_batch_size" {
+  description = "Queue mode: most S3 events handed to one invocation. The function's timeout must cover the whole batch."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.queue_batch_size >= 1 && var.queue_batch_size <= 10 && floor(var.queue_batch_size) == var.queue_batch_size
+    error_message = "queue_batch_size must be a whole number from 1 to 10."
+  }
+}
+
+variable "queue_maximum_concurrency" {
+  description = "Queue mode: most concurrent invocations the event source mapping starts. Keep it at or below reserved_concurrent_executions, or throttled batches return to the queue and count towards the DLQ."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.queue_maximum_concurrency >= 2 && var.queue_maximum_concurrency <= 1000 && floor(var.queue_maximum_concurrency) == var.queue_maximum_concurrency
+    error_message = "queue_maximum_concurrency must be a whole number from 2 to 1000."
+  }
+
+  validation {
+    condition     = var.reserved_concurrent_executions == -1 || var.queue_maximum_concurrency <= var.reserved_concurrent_executions
+    error_message = "queue_maximum_concurrency must not exceed reserved_concurrent_executions."
+  }
+}
+
+variable "queue_max_receive_count" {
+  description = "Queue mode: deliveries of one S3 event before the queue moves it to its dead-letter queue."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.queue_max_receive_count >= 1 && var.queue_max_receive_count <= 1000 && floor(var.queue_max_receive_count) == var.queue_max_receive_count
+    error_message = "queue_max_receive_count must be a whole number from 1 to 1000."
+  }
+}

@@ -1,0 +1,324 @@
+"""The Terraform stack: formatted, valid, checkov-clean, and planned against a moto server.
+
+Offline: the hashicorp/aws provider comes from a local mirror when the machine has one
+(tools/terraform_env.sh), Terraform's working data goes to a temporary TF_DATA_DIR, and
+every plan talks to a moto server on 127.0.0.1. Nothing is applied here: the local stack
+(make local-up) does that.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tools.motoserver import moto_server
+
+ROOT = Path(__file__).resolve().parent.parent
+TERRAFORM_DIR = ROOT / "terraform"
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+FITS_SUFFIXES = [".fits", ".fit", ".fts", ".fits.gz", ".fz"]
+
+pytestmark = pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+
+
+def run(command: list[str], env: dict[str, str], timeout: float = 300, **kwargs) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def terraform(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return run(["terraform", f"-chdir={TERRAFORM_DIR}", *args, "-no-color"], env, timeout)
+
+
+@pytest.fixture(scope="module")
+def tf_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Terraform's environment: automation mode, a throwaway data dir, the mirror if any."""
+    work = tmp_path_factory.mktemp("terraform")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
+    env.update(
+        TF_IN_AUTOMATION="1",
+        TF_INPUT="0",
+        TF_DATA_DIR=str(work / "data"),
+        CHECKPOINT_DISABLE="1",
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    exports = run(["sh", str(ROOT / "tools" / "terraform_env.sh"), str(work / "mirror.tfrc")], env).stdout
+    for line in exports.splitlines():
+        name, _, value = line.removeprefix("export ").partition("=")
+        env[name] = value.strip("'")
+    env["STATE_PATH"] = str(work / "terraform.tfstate")
+    return env
+
+
+def _untracked_terraform_files() -> set[str]:
+    return {p.relative_to(TERRAFORM_DIR).as_posix() for p in TERRAFORM_DIR.rglob("*")}
+
+
+@pytest.fixture(scope="module")
+def initialized(tf_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """`terraform init` against the committed lock file, leaving nothing in terraform/."""
+    before = _untracked_terraform_files()
+    result = terraform(
+        ["init", "-input=false", "-lockfile=readonly", f"-backend-config=path={tf_env['STATE_PATH']}"], tf_env
+    )
+    if result.returncode != 0 and "TF_CLI_CONFIG_FILE" not in tf_env:
+        pytest.skip(f"no provider mirror on this machine and the registry is unreachable:\n{result.stderr}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    yield tf_env
+    assert _untracked_terraform_files() == before, "terraform init or plan left files in terraform/"
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Small stand-ins for build/: a plan reads only their hashes."""
+    work = tmp_path_factory.mktemp("artifacts")
+    paths = {}
+    for name, member in (("code_artifact_path", "handlers/ingest.py"), ("layer_artifact_path", "python/x.py")):
+        path = work / f"{name}.zip"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr(member, "x = 1\n")
+        paths[name] = str(path)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    with moto_server() as server:
+        yield server.url
+
+
+def local_vars(moto_url: str, artifacts: dict[str, str], **overrides: object) -> list[str]:
+    values: dict[str, object] = {
+        "aws_region": "us-east-1",
+        "aws_endpoint_url": moto_url,
+        "aws_skip_credentials_validation": True,
+        "aws_s3_use_path_style": True,
+        **artifacts,
+        **overrides,
+    }
+    args = []
+    for name, value in values.items():
+        if value is None:
+            continue  # left at its default
+        rendered = json.dumps(value) if not isinstance(value, str) else value
+        args += ["-var", f"{name}={rendered}"]
+    return args
+
+
+def plan(env: dict[str, str], moto_url: str, artifacts: dict[str, str], tmp_path: Path, **overrides: object) -> dict:
+    """Plan against moto and return `terraform show -json` of the plan."""
+    plan_file = tmp_path / "plan.bin"
+    result = terraform(
+        ["plan", "-input=false", "-lock=false", f"-out={plan_file}", *local_vars(moto_url, artifacts, **overrides)],
+        env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    shown = terraform(["show", "-json", str(plan_file)], env)
+    assert shown.returncode == 0, shown.stderr
+    return json.loads(shown.stdout)
+
+
+def changes(planned: dict) -> dict[str, dict]:
+    return {change["address"]: change["change"]["after"] for change in planned["resource_changes"]}
+
+
+# static checks -----------------------------------------------------------------
+
+
+def test_terraform_is_formatted(tf_env: dict[str, str]) -> None:
+    result = run(["terraform", "fmt", "-check", "-recursive", "-diff", "-no-color", str(TERRAFORM_DIR)], tf_env)
+    assert result.returncode == 0, f"run `terraform fmt -recursive terraform`:\n{result.stdout}{result.stderr}"
+
+
+def test_terraform_validates(initialized: dict[str, str]) -> None:
+    result = terraform(["validate", "-json"], initialized)
+    report = json.loads(result.stdout)
+    assert report["valid"], report["diagnostics"]
+    assert report["warning_count"] == 0, report["diagnostics"]
+
+
+def test_lock_file_pins_the_provider_for_every_platform() -> None:
+    lock = (TERRAFORM_DIR / ".terraform.lock.hcl").read_text()
+    assert 'provider "registry.terraform.io/hashicorp/aws"' in lock
+    assert re.search(r'version\s+=\s+"5\.100\.0"', lock)
+    # zh: hashes are the release's SHA256SUMS, one per platform; h1: only the platforms
+    # someone ran init on. A lock with h1: alone would break init on other platforms.
+    assert len(re.findall(r'"zh:[0-9a-f]{64}"', lock)) >= 14
+
+
+def test_every_checkov_skip_gives_a_reason() -> None:
+    skips = [
+        (path.name, line.strip())
+        for path in TERRAFORM_DIR.glob("*.tf")
+        for line in path.read_text().splitlines()
+        if "checkov:skip" in line
+    ]
+    assert skips
+    for name, line in skips:
+        assert re.fullmatch(r"#checkov:skip=CKV2?_AWS_\d+:.{20,}", line), f"{name}: {line}"
+
+
+def test_checkov_finds_nothing(tf_env: dict[str, str]) -> None:
+    # The venv is built once (make's stamp), then reused: a re-run costs nothing.
+    bootstrap = run(["make", "-s", "-f", str(ROOT / "mk" / "infra.mk"), "checkov-venv"], tf_env, timeout=900, cwd=ROOT)
+    assert bootstrap.returncode == 0, bootstrap.stdout + bootstrap.stderr
+    env = {**tf_env, "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "true"}
+    result = run(
+        [str(CHECKOV), "--directory", str(TERRAFORM_DIR), "--framework", "terraform", "--skip-download", "--output", "json"],
+        env,
+        cwd=ROOT,
+    )
+    report = json.loads(result.stdout)
+    summary = report["summary"]
+    failed = [(c["check_id"], c["resource"], c["check_name"]) for c in report["results"]["failed_checks"]]
+    assert summary["failed"] == 0 and not failed, failed
+    assert summary["passed"] > 50
+    assert summary["parsing_errors"] == 0
+
+
+# plans against moto -------------------------------------------------------------
+
+
+def test_direct_mode_plan(initialized: dict[str, str], moto_url: str, artifacts: dict[str, str], tmp_path: Path) -> None:
+    planned = plan(initialized, moto_url, artifacts, tmp_path)
+    after = changes(planned)
+
+    function = after["aws_lambda_function.this"]
+    assert function["runtime"] == "python3.12" and function["handler"] == "handlers.ingest.handler"
+    assert function["architectures"] == ["x86_64"]
+    assert function["tracing_config"] == [{"mode": "Active"}]
+    assert function["reserved_concurrent_executions"] == 10
+    environment = function["environment"][0]["variables"]
+    assert environment["THUMBNAIL_MAX_SIZE"] == "512" and environment["READ_PART_BYTES"] == "8388608"
+    assert environment["POWERTOOLS_SERVICE_NAME"] == "fits-ingest"
+    assert environment["OUTPUT_BUCKET"] == "fits-ingest-123456789012-output"
+    assert environment["INBOX_BUCKET"] == "fits-ingest-123456789012-inbox"
+
+    invoke = after["aws_lambda_function_event_invoke_config.this"]
+    assert invoke["maximum_retry_attempts"] == 2 and invoke["maximum_event_age_in_seconds"] == 3600
+
+    permission = after["aws_lambda_permission.allow[0]"]
+    assert permission["principal"] == "s3.amazonaws.com" and permission["source_account"] == "123456789012"
+    notification = after["aws_s3_bucket_notification.this"]
+    assert sorted(rule["filter_suffix"] for rule in notification["lambda_function"]) == sorted(FITS_SUFFIXES)
+    assert notification["queue"] == []
+    for rule in notification["lambda_function"]:
+        assert sorted(rule["events"]) == ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+
+    resources = planned["configuration"]["root_module"]["resources"]
+    notification_config = next(r for r in resources if r["address"] == "aws_s3_bucket_notification.this")
+    assert "aws_lambda_permission.allow" in notification_config["depends_on"]
+
+    assert not [address for address in after if address.startswith(("aws_sqs_queue.this", "aws_lambda_event_source"))]
+    assert planned["planned_values"]["outputs"]["queue_url"]["value"] is None
+    assert after["aws_s3_bucket_policy.this[\"inbox\"]"] is not None  # TLS only
+
+
+def test_queue_mode_plan(initialized: dict[str, str], moto_url: str, artifacts: dict[str, str], tmp_path: Path) -> None:
+    planned = plan(
+        initialized,
+        moto_url,
+        artifacts,
+        tmp_path,
+        trigger_mode="queue",
+        enable_event_source_mapping=False,
+        architecture="arm64",
+    )
+    after = changes(planned)
+    mapping = after["aws_lambda_event_source_mapping.this[0]"]
+    assert mapping["enabled"] is False
+    assert mapping["function_response_types"] == ["ReportBatchItemFailures"]
+    assert mapping["scaling_config"] == [{"maximum_concurrency": 10}]
+    queue = after["aws_sqs_queue.this[0]"]
+    assert queue["visibility_timeout_seconds"] == 6 * 120 and queue["sqs_managed_sse_enabled"] is True
+    assert after["aws_sqs_queue.dlq[0]"]["sqs_managed_sse_enabled"] is True
+    notification = after["aws_s3_bucket_notification.this"]
+    assert sorted(rule["filter_suffix"] for rule in notification["queue"]) == sorted(FITS_SUFFIXES)
+    assert notification["lambda_function"] == []
+    assert "aws_lambda_permission.allow" not in " ".join(after)
+    assert after["aws_lambda_function.this"]["architectures"] == ["arm64"]
+    assert after["aws_lambda_layer_version.dependencies"]["compatible_architectures"] == ["arm64"]
+    assert after["aws_s3_object.layer"]["key"] == "layers/arm64/dependencies.zip"
+
+
+@pytest.fixture(scope="module")
+def refused_inputs(initialized: dict[str, str], moto_url: str, artifacts: dict[str, str]) -> str:
+    """One plan with every bad input at once: Terraform reports each failed validation."""
+    bad = {
+        "inbox_bucket_name": "same-bucket",
+        "output_bucket_name": "same-bucket",
+        "fits_suffixes": [".fits", ".gz", ".fits.gz"],
+        "function_environment": {"OUTPUT_BUCKET": "elsewhere"},
+        "architecture": "i386",
+        "trigger_mode": "sns",
+        "reserved_concurrent_executions": 5,
+        "queue_maximum_concurrency": 10,
+        "kms_key_arn": "alias/aws/s3",
+        "deny_insecure_transport": False,
+        "aws_endpoint_url": None,  # nothing is called: validation stops the plan first
+    }
+    result = terraform(["plan", "-input=false", "-lock=false", *local_vars(moto_url, artifacts, **bad)], initialized)
+    assert result.returncode == 1
+    return " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "output_bucket_name must differ from inbox_bucket_name",
+        "none may end with another",
+        "OUTPUT_BUCKET and INBOX_BUCKET are set by the stack",
+        "architecture must be",
+        "trigger_mode must be",
+        "queue_maximum_concurrency must not exceed reserved_concurrent_executions",
+        "not an alias",
+        "deny_insecure_transport may be false only together with aws_endpoint_url",
+    ],
+)
+def test_plan_refuses_bad_inputs(refused_inputs: str, message: str) -> None:
+    assert message in refused_inputs, refused_inputs
+
+
+def test_plan_refuses_an_inbox_named_like_the_output(
+    initialized: dict[str, str], moto_url: str, artifacts: dict[str, str]
+) -> None:
+    # Only the account ID reveals the collision: the precondition catches it at plan time.
+    overrides = {"inbox_bucket_name": "fits-ingest-123456789012-output"}
+    result = terraform(["plan", "-input=false", "-lock=false", *local_vars(moto_url, artifacts, **overrides)], initialized)
+    assert result.returncode == 1
+    assert "must be distinct" in " ".join(result.stderr.split()), result.stderr
+
+
+# documentation and tooling ------------------------------------------------------------
+
+
+def test_readme_tables_every_input_and_output() -> None:
+    readme = (TERRAFORM_DIR / "README.md").read_text()
+    variables = re.findall(r'^variable "(\w+)"', (TERRAFORM_DIR / "variables.tf").read_text(), re.M)
+    outputs = re.findall(r'^output "(\w+)"', (TERRAFORM_DIR / "outputs.tf").read_text(), re.M)
+    assert {"inbox_bucket_name", "output_bucket_name", "function_name"} <= set(outputs)  # the contract
+    missing = [name for name in variables + outputs if f"| `{name}` |" not in readme]
+    assert not missing, f"terraform/README.md does not table: {missing}"
+
+
+def test_terraform_env_points_at_a_mirror(tmp_path: Path) -> None:
+    machine = {"x86_64": "amd64", "aarch64": "arm64"}.get(os.uname().machine, os.uname().machine)
+    mirror = tmp_path / "mirror"
+    (mirror / "registry.terraform.io" / "hashicorp" / "aws" / "5.100.0" / f"linux_{machine}").mkdir(parents=True)
+    config = tmp_path / "cli.tfrc"
+    env = {**os.environ, "TF_PLUGIN_MIRROR": str(mirror)}
+    result = run(["sh", str(ROOT / "tools" / "terraform_env.sh"), str(config)], env)
+    assert result.returncode == 0, result.stderr
+    assert f"export TF_CLI_CONFIG_FILE='{config}'" in result.stdout.splitlines()
+    text = config.read_text()
+    assert f'path    = "{mirror}"' in text and 'include = ["registry.terraform.io/hashicorp/aws"]' in text
+    assert "direct {" in text  # every other provider still comes from the registry

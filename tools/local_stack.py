@@ -1,0 +1,367 @@
+"""The Terraform stack on a moto server, with a local worker standing in for Lambda.
+
+    python tools/local_stack.py up      # make local-up
+    python tools/local_stack.py down    # make local-down
+
+``up`` starts a moto server on 127.0.0.1:$MOTO_PORT (default 5000), applies
+``terraform/`` to it in queue mode with the event source mapping disabled (moto
+would otherwise "invoke" the function itself: it cannot run it, and it deletes
+the messages), writes ``.local/outputs.json`` (``terraform output -json``) and
+starts ``python -m handlers worker`` on the stack's queue, with the function's
+own environment. ``down`` stops the worker, deletes every object version through
+the API (moto's ListObjectVersions ignores encoding-type=url, so Terraform's
+force_destroy never finishes once a key holds a "+"), destroys the stack and
+stops the moto server.
+
+Everything lives in ``.local/``: the state (``terraform.tfstate``, through the
+local backend's ``path``), Terraform's data directory (``tf/``), the pid and log
+files. A real deployment's state in ``terraform/`` is never read or written.
+Only processes this script started (their pids in ``.local/``) are stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+TERRAFORM_DIR = ROOT / "terraform"
+LOCAL = ROOT / ".local"
+STATE = LOCAL / "terraform.tfstate"
+TF_DATA_DIR = LOCAL / "tf"
+TFVARS = LOCAL / "terraform.tfvars.json"
+OUTPUTS = LOCAL / "outputs.json"
+MOTO_PID = LOCAL / "moto.pid"
+MOTO_LOG = LOCAL / "moto.log"
+WORKER_PID = LOCAL / "worker.pid"
+WORKER_LOG = LOCAL / "worker.log"
+
+HOST = "127.0.0.1"
+REGION = "us-east-1"
+NAME_PREFIX = "fits-ingest-local"
+
+
+class LocalStackError(Exception):
+    """The local stack cannot be brought up or down."""
+
+
+def moto_port() -> int:
+    value = os.environ.get("MOTO_PORT") or "5000"
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise LocalStackError(f"MOTO_PORT must be a TCP port number, not {value!r}")
+    return int(value)
+
+
+def endpoint(port: int) -> str:
+    return f"http://{HOST}:{port}"
+
+
+def aws_environment(port: int) -> dict[str, str]:
+    """Credentials and region for moto; nothing from the user's AWS profile leaks in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_REGION=REGION,
+        AWS_DEFAULT_REGION=REGION,
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_ENDPOINT_URL=endpoint(port),
+    )
+    return env
+
+
+def terraform_environment(port: int) -> dict[str, str]:
+    """The environment of every terraform command: moto credentials, the mirror if any."""
+    env = aws_environment(port)
+    del env["AWS_ENDPOINT_URL"]  # the provider gets it from aws_endpoint_url, for the stack's services only
+    env.update(TF_IN_AUTOMATION="1", TF_INPUT="0", TF_DATA_DIR=str(TF_DATA_DIR))
+    result = subprocess.run(
+        ["sh", str(ROOT / "tools" / "terraform_env.sh"), str(LOCAL / "terraform" / "mirror.tfrc")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for line in result.stdout.splitlines():
+        name, _, value = line.removeprefix("export ").partition("=")
+        env[name] = value.strip("'")
+    return env
+
+
+# processes -------------------------------------------------------------------
+
+
+def _read_pid(path: Path, marker: str) -> int | None:
+    """The pid recorded in ``path`` if that process is alive and is what we started."""
+    try:
+        pid = int(path.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return None
+    return pid if marker in cmdline else None
+
+
+def _stop(path: Path, marker: str, name: str) -> None:
+    pid = _read_pid(path, marker)
+    if pid is None:
+        path.unlink(missing_ok=True)
+        return
+    logger.info("stopping %s (pid %d)", name, pid)
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(50):
+        if _read_pid(path, marker) is None:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    path.unlink(missing_ok=True)
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((HOST, port)) == 0
+
+
+def _moto_answers(port: int) -> bool:
+    # /moto-api/ is a small page; data.json would dump every object, the 50 MB layer included.
+    try:
+        with urllib.request.urlopen(f"{endpoint(port)}/moto-api/", timeout=5) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start_moto(port: int) -> bool:
+    """Start moto on ``port`` unless ours already runs there; return True if started."""
+    if _read_pid(MOTO_PID, "moto.server") and _moto_answers(port):
+        logger.info("moto: already running on %s", endpoint(port))
+        return False
+    if _port_open(port):
+        raise LocalStackError(
+            f"port {port} on {HOST} is taken by another program; choose another with MOTO_PORT=..."
+        )
+    log = MOTO_LOG.open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    MOTO_PID.write_text(f"{process.pid}\n")
+    for _ in range(100):
+        if _moto_answers(port):
+            logger.info("moto: started on %s (pid %d, log %s)", endpoint(port), process.pid, _rel(MOTO_LOG))
+            return True
+        if process.poll() is not None:
+            break
+        time.sleep(0.2)
+    raise LocalStackError(f"moto did not start on {endpoint(port)}; see {_rel(MOTO_LOG)}")
+
+
+def start_worker(port: int, outputs: dict, function_environment: dict[str, str]) -> None:
+    """Start ``python -m handlers worker`` on the stack's queue, as Lambda's mapping would."""
+    _stop(WORKER_PID, "handlers", "worker")
+    queue_url = outputs["queue_url"]["value"]
+    env = aws_environment(port)
+    env.update(function_environment)
+    log = WORKER_LOG.open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "handlers", "worker", "--queue-url", queue_url, "--endpoint-url", endpoint(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    WORKER_PID.write_text(f"{process.pid}\n")
+    time.sleep(1.5)
+    if process.poll() is not None:
+        WORKER_PID.unlink(missing_ok=True)
+        tail = WORKER_LOG.read_text(errors="replace").splitlines()[-15:]
+        raise LocalStackError("the worker exited at once:\n  " + "\n  ".join(tail))
+    logger.info("worker: polling %s (pid %d, log %s)", queue_url, process.pid, _rel(WORKER_LOG))
+
+
+# terraform -------------------------------------------------------------------
+
+
+def terraform(args: list[str], env: dict[str, str], capture: bool = False) -> str:
+    command = ["terraform", f"-chdir={TERRAFORM_DIR}", *args]
+    logger.info("$ %s", " ".join(command[:3] + (["..."] if len(command) > 3 else [])))
+    result = subprocess.run(command, env=env, text=True, capture_output=capture)
+    if result.returncode != 0:
+        detail = f":\n{result.stderr.strip()}" if capture else ""
+        raise LocalStackError(f"terraform {args[0]} failed (exit {result.returncode}){detail}")
+    return result.stdout if capture else ""
+
+
+def terraform_init(env: dict[str, str]) -> None:
+    # -lockfile=readonly: the committed lock file is used, never rewritten.
+    terraform(
+        ["init", "-input=false", "-reconfigure", "-lockfile=readonly", f"-backend-config=path={STATE}"],
+        env,
+        capture=True,
+    )
+
+
+def write_tfvars(port: int) -> None:
+    tfvars = {
+        "name_prefix": NAME_PREFIX,
+        "aws_region": REGION,
+        "aws_endpoint_url": endpoint(port),
+        "aws_skip_credentials_validation": True,
+        "aws_s3_use_path_style": True,
+        "trigger_mode": "queue",
+        "enable_event_source_mapping": False,
+        "force_destroy": True,
+        # moto ignores the aws:SecureTransport condition, so a TLS-only policy would deny everything.
+        "deny_insecure_transport": False,
+        # moto sends no event for a delete marker: without versioning a delete is an ObjectRemoved:Delete.
+        "inbox_versioning": False,
+    }
+    TFVARS.write_text(json.dumps(tfvars, indent=2) + "\n")
+
+
+# S3 --------------------------------------------------------------------------
+
+
+def s3_client(port: int):
+    import boto3
+    from botocore.handlers import decode_list_object_versions, set_list_objects_encoding_type_url
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint(port),
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    # botocore asks for encoding-type=url and unquotes the keys it gets back; moto
+    # ignores the request and returns raw keys, which unquoting corrupts ("+" -> " ").
+    # Ask for, and decode, nothing.
+    client.meta.events.unregister("before-parameter-build.s3.ListObjectVersions", set_list_objects_encoding_type_url)
+    client.meta.events.unregister("after-call.s3.ListObjectVersions", decode_list_object_versions)
+    return client
+
+
+def empty_bucket(client, bucket: str) -> int:
+    """Delete every object version and delete marker in ``bucket``; return how many."""
+    deleted = 0
+    for _ in range(1000):  # bounded: each round deletes up to 1000 entries
+        try:
+            page = client.list_object_versions(Bucket=bucket, MaxKeys=1000)
+        except client.exceptions.NoSuchBucket:
+            return deleted
+        entries = [
+            {"Key": entry["Key"], "VersionId": entry["VersionId"]}
+            for entry in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        if not entries:
+            return deleted
+        result = client.delete_objects(Bucket=bucket, Delete={"Objects": entries, "Quiet": True})
+        if result.get("Errors"):
+            first = result["Errors"][0]
+            raise LocalStackError(f"cannot delete {first.get('Key')!r} from {bucket!r}: {first.get('Message')}")
+        deleted += len(entries)
+    raise LocalStackError(f"{bucket!r} still holds objects after 1000 rounds of deletes")
+
+
+# commands --------------------------------------------------------------------
+
+
+def up() -> None:
+    port = moto_port()
+    LOCAL.mkdir(exist_ok=True)
+    if start_moto(port):
+        # A new moto is empty: a state left by an earlier server describes nothing.
+        for stale in LOCAL.glob("terraform.tfstate*"):
+            stale.unlink()
+    env = terraform_environment(port)
+    write_tfvars(port)
+    terraform_init(env)
+    terraform(["apply", "-auto-approve", "-input=false", f"-var-file={TFVARS}"], env)
+    outputs_json = terraform(["output", "-json"], env, capture=True)
+    OUTPUTS.write_text(outputs_json)
+    outputs = json.loads(outputs_json)
+    logger.info("outputs: %s", _rel(OUTPUTS))
+
+    import boto3
+
+    lambda_client = boto3.client(
+        "lambda",
+        endpoint_url=endpoint(port),
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    configuration = lambda_client.get_function_configuration(FunctionName=outputs["function_name"]["value"])
+    start_worker(port, outputs, configuration.get("Environment", {}).get("Variables", {}))
+    print(f"inbox:  s3://{outputs['inbox_bucket_name']['value']}")
+    print(f"output: s3://{outputs['output_bucket_name']['value']}")
+    print(f"upload: {outputs['upload_command']['value']}")
+
+
+def down() -> None:
+    port = moto_port()
+    _stop(WORKER_PID, "handlers", "worker")
+    moto_running = _read_pid(MOTO_PID, "moto.server") is not None and _moto_answers(port)
+    if moto_running and STATE.exists():
+        env = terraform_environment(port)
+        write_tfvars(port)
+        buckets = []
+        if OUTPUTS.exists():
+            outputs = json.loads(OUTPUTS.read_text())
+            buckets = [outputs[k]["value"] for k in ("inbox_bucket_name", "output_bucket_name", "artifacts_bucket_name") if k in outputs]
+        client = s3_client(port)
+        for bucket in buckets:
+            count = empty_bucket(client, bucket)
+            logger.info("emptied s3://%s (%d versions and delete markers)", bucket, count)
+        terraform_init(env)
+        terraform(["destroy", "-auto-approve", "-input=false", f"-var-file={TFVARS}"], env)
+    elif STATE.exists():
+        logger.info("moto is not running: its resources are gone with it; discarding the local state")
+    for stale in LOCAL.glob("terraform.tfstate*"):
+        stale.unlink()
+    OUTPUTS.unlink(missing_ok=True)
+    _stop(MOTO_PID, "moto.server", "moto")
+    shutil.rmtree(LOCAL / "terraform", ignore_errors=True)
+
+
+def _rel(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["up", "down"])
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="local-stack: %(message)s")
+    try:
+        up() if args.command == "up" else down()
+    except LocalStackError as error:
+        print(f"local-stack: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
