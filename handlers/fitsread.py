@@ -91,11 +91,22 @@ def _decompress(stream: Any, spool: IO[bytes], compression: str, limit: int) -> 
                 raise DecompressedSizeLimitError(
                     f"the {compression} stream expands beyond MAX_DECOMPRESSED_BYTES ({limit:,} bytes)"
                 )
-            spool.write(chunk)
+            _spool(spool, chunk, total)
     except EOFError as exc:
         raise TruncatedFitsError(f"the {compression} stream ends early: {exc}") from exc
     except (OSError, zlib.error, lzma.LZMAError, ValueError) as exc:
         raise CorruptFitsError(f"the {compression} stream cannot be decompressed: {exc}") from exc
+
+
+def _spool(spool: IO[bytes], chunk: bytes, total: int) -> None:
+    """A full /tmp is a limit of the function, not corruption of the file: name it so."""
+    try:
+        spool.write(chunk)
+    except OSError as exc:
+        raise DecompressedSizeLimitError(
+            f"/tmp filled up after {total:,} decompressed bytes ({exc.strerror}): give the function more "
+            "ephemeral storage than MAX_DECOMPRESSED_BYTES, or lower that limit"
+        ) from exc
 
 
 def _require_fits_magic(stream: IO[bytes]) -> None:

@@ -60,6 +60,11 @@ resource "aws_lambda_function" "this" {
   memory_size   = var.memory_size
   timeout       = var.timeout
 
+  # /tmp holds the decompressed copy of a gzip/bzip2/xz file (beyond 64 MiB in memory).
+  ephemeral_storage {
+    size = var.ephemeral_storage_mb
+  }
+
   reserved_concurrent_executions = var.reserved_concurrent_executions
 
   filename         = local.code_artifact_path

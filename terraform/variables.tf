@@ -198,6 +198,17 @@ variable "timeout" {
   }
 }
 
+variable "ephemeral_storage_mb" {
+  description = "Size of the function's /tmp in MB: a whole-file compressed object is decompressed there, so keep it above the MAX_DECOMPRESSED_BYTES limit (1 GiB by default)."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = var.ephemeral_storage_mb >= 512 && var.ephemeral_storage_mb <= 10240 && floor(var.ephemeral_storage_mb) == var.ephemeral_storage_mb
+    error_message = "ephemeral_storage_mb must be a whole number of MB from 512 to 10240."
+  }
+}
+
 variable "reserved_concurrent_executions" {
   description = "Concurrency reserved for (and capping) the function: bounds cost and S3 request rates when thousands of files arrive at once. -1: no reservation (needed in accounts whose concurrency quota is still 10)."
   type        = number
