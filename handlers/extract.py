@@ -16,6 +16,7 @@ from .deadline import Deadline
 from .errors import HduCountLimitError, IngestError
 from .fitsread import as_input_error, check_data_present, scan_header, uncompressed
 from .layout import thumbnail_key
+from .observability import stage
 from .s3io import RangeReader
 from .thumbnails import Thumbnail, plan_thumbnail, reduce_image, render_png
 
@@ -81,7 +82,8 @@ def _walk(stream: IO[bytes], key: str, settings: Settings, deadline: Deadline) -
         doc = describe_hdu(index, hdu)
         if _is_image(hdu):
             if len(extraction.thumbnails) < limits.max_thumbnails:
-                thumbnail = draw_thumbnail(hdu, settings.thumbnails, deadline)
+                with stage("thumbnail"):
+                    thumbnail = draw_thumbnail(hdu, settings.thumbnails, deadline)
                 if thumbnail is not None:
                     doc["thumbnail"] = thumbnail_key(key, index, hdu.name)
                     doc["preview"] = thumbnail.preview
