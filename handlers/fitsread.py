@@ -12,7 +12,6 @@ import bz2
 import gzip
 import logging
 import lzma
-import shutil
 import tempfile
 import zlib
 from collections.abc import Iterator

@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from . import __version__
@@ -59,11 +59,11 @@ class Outcome:
     outputs: list[str] = field(default_factory=list)
 
 
-def process(source: Source, out: OutputRoot, settings: Settings, deadline: Deadline = Deadline()) -> Outcome:
+def process(source: Source, out: OutputRoot, settings: Settings, deadline: Deadline | None = None) -> Outcome:
     """Ingest ``source`` into ``out``; raises only for faults that a retry may cure."""
     started = time.perf_counter()
     try:
-        outcome = _process(source, out, settings, deadline)
+        outcome = _process(source, out, settings, deadline or Deadline())
     except SourceChangedError as exc:
         logger.info("superseded: %s", exc)
         outcome = Outcome(source.key, "superseded", error=_error_fields(exc))
@@ -193,7 +193,7 @@ def _processor(source: Source) -> dict[str, Any]:
     return {
         "name": "fits-ingest",
         "version": __version__,
-        "processed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "processed_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "bytes_read": source.stats.bytes_read,
         "requests": source.stats.requests,
     }

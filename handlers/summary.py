@@ -260,4 +260,4 @@ def _to_icrs(
         options["equinox"] = Time(equinox, format=_EQUINOX_FORMATS[frame])
     lon, lat = [point[0] for point in points], [point[1] for point in points]
     icrs = SkyCoord(lon, lat, unit="deg", frame=frame, **options).icrs
-    return list(zip(icrs.ra.degree.tolist(), icrs.dec.degree.tolist()))
+    return list(zip(icrs.ra.degree.tolist(), icrs.dec.degree.tolist(), strict=True))

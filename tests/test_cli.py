@@ -66,4 +66,4 @@ def test_runs_as_a_module_without_a_traceback(tmp_path: Path) -> None:
         capture_output=True, text=True, cwd=ROOT, timeout=120,
     )
     assert run.returncode == 0, run.stderr
-    assert run.stdout.startswith("[1/1] processed hag_j004524.96+403851.8_j8hpdcaoq_v01.drizzle.fits: 3 HDU(s), 2 thumbnail(s)")
+    assert run.stdout.startswith(f"[1/1] processed {DRIZZLE.name}: 3 HDU(s), 2 thumbnail(s)")

@@ -243,7 +243,7 @@ def test_cube_planes_are_told_apart_by_their_block() -> None:
     with fits.open(FIXTURES / "cube.fits") as hdul:
         assert layout(hdul) == [("PRIMARY", "PrimaryHDU", (5, 64, 48), "float32")]
         data, header = hdul[0].data, hdul[0].header
-    for k, (row, col) in enumerate(zip((0, 14, 29, 43, 58), (0, 10, 21, 31, 42))):
+    for k, (row, col) in enumerate(zip((0, 14, 29, 43, 58), (0, 10, 21, 31, 42), strict=True)):
         plane = data[k]
         block = np.zeros(plane.shape, dtype=bool)
         block[row : row + 6, col : col + 6] = True
