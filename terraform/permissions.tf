@@ -76,6 +76,9 @@ data "aws_iam_policy_document" "lambda" {
     resources = [aws_sqs_queue.failures.arn]
   }
 
+  # What the event source mapping needs, and all it needs (AWS's own
+  # AWSLambdaSQSQueueExecutionRole): a failed message is not handed back with
+  # ChangeMessageVisibility, it becomes visible again when its timeout expires.
   dynamic "statement" {
     for_each = local.queue_mode ? [one(aws_sqs_queue.this[*].arn)] : []
 
@@ -85,7 +88,6 @@ data "aws_iam_policy_document" "lambda" {
         "sqs:ReceiveMessage",
         "sqs:DeleteMessage",
         "sqs:GetQueueAttributes",
-        "sqs:ChangeMessageVisibility",
       ]
       resources = [statement.value]
     }

@@ -11,9 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import subprocess
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,42 +18,26 @@ import pytest
 
 from tools.motoserver import moto_server
 
-ROOT = Path(__file__).resolve().parent.parent
-TERRAFORM_DIR = ROOT / "terraform"
+from .terraform_support import (
+    ROOT,
+    TERRAFORM_DIR,
+    requires_terraform,
+    run,
+    stand_in_artifacts,
+    terraform,
+    terraform_env,
+)
+
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 FITS_SUFFIXES = [".fits", ".fit", ".fts", ".fits.gz", ".fz"]
 
-pytestmark = pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
-
-
-def run(command: list[str], env: dict[str, str], timeout: float = 300, **kwargs) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, **kwargs)
-
-
-def terraform(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return run(["terraform", f"-chdir={TERRAFORM_DIR}", *args, "-no-color"], env, timeout)
+pytestmark = requires_terraform
 
 
 @pytest.fixture(scope="module")
 def tf_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Terraform's environment: automation mode, a throwaway data dir, the mirror if any."""
-    work = tmp_path_factory.mktemp("terraform")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
-    env.update(
-        TF_IN_AUTOMATION="1",
-        TF_INPUT="0",
-        TF_DATA_DIR=str(work / "data"),
-        CHECKPOINT_DISABLE="1",
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    exports = run(["sh", str(ROOT / "tools" / "terraform_env.sh"), str(work / "mirror.tfrc")], env).stdout
-    for line in exports.splitlines():
-        name, _, value = line.removeprefix("export ").partition("=")
-        env[name] = value.strip("'")
-    env["STATE_PATH"] = str(work / "terraform.tfstate")
-    return env
+    return terraform_env(tmp_path_factory.mktemp("terraform"))
 
 
 def _untracked_terraform_files() -> set[str]:
@@ -80,14 +61,7 @@ def initialized(tf_env: dict[str, str]) -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="module")
 def artifacts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Small stand-ins for build/: a plan reads only their hashes."""
-    work = tmp_path_factory.mktemp("artifacts")
-    paths = {}
-    for name, member in (("code_artifact_path", "handlers/ingest.py"), ("layer_artifact_path", "python/x.py")):
-        path = work / f"{name}.zip"
-        with zipfile.ZipFile(path, "w") as archive:
-            archive.writestr(member, "x = 1\n")
-        paths[name] = str(path)
-    return paths
+    return stand_in_artifacts(tmp_path_factory.mktemp("artifacts"))
 
 
 @pytest.fixture(scope="module")

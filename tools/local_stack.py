@@ -17,6 +17,10 @@ Everything lives in ``.local/``: the state (``terraform.tfstate``, through the
 local backend's ``path``), Terraform's data directory (``tf/``), the pid and log
 files. A real deployment's state in ``terraform/`` is never read or written.
 Only processes this script started (their pids in ``.local/``) are stopped.
+
+The functions take a ``Workspace`` (default: ``.local/``), so that a test can apply the
+same stack with its own state, data directory and tfvars in a temporary directory
+(tests/test_e2e_terraform.py).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -40,14 +45,6 @@ logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_DIR = ROOT / "terraform"
 LOCAL = ROOT / ".local"
-STATE = LOCAL / "terraform.tfstate"
-TF_DATA_DIR = LOCAL / "tf"
-TFVARS = LOCAL / "terraform.tfvars.json"
-OUTPUTS = LOCAL / "outputs.json"
-MOTO_PID = LOCAL / "moto.pid"
-MOTO_LOG = LOCAL / "moto.log"
-WORKER_PID = LOCAL / "worker.pid"
-WORKER_LOG = LOCAL / "worker.log"
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"
@@ -56,6 +53,52 @@ NAME_PREFIX = "fits-ingest-local"
 
 class LocalStackError(Exception):
     """The local stack cannot be brought up or down."""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where one local stack keeps its files; ``.local/`` for make local-up/local-down."""
+
+    root: Path = LOCAL
+
+    @property
+    def state(self) -> Path:
+        return self.root / "terraform.tfstate"
+
+    @property
+    def tf_data_dir(self) -> Path:
+        return self.root / "tf"
+
+    @property
+    def tfvars(self) -> Path:
+        return self.root / "terraform.tfvars.json"
+
+    @property
+    def outputs(self) -> Path:
+        return self.root / "outputs.json"
+
+    @property
+    def mirror_config(self) -> Path:
+        return self.root / "terraform" / "mirror.tfrc"
+
+    @property
+    def moto_pid(self) -> Path:
+        return self.root / "moto.pid"
+
+    @property
+    def moto_log(self) -> Path:
+        return self.root / "moto.log"
+
+    @property
+    def worker_pid(self) -> Path:
+        return self.root / "worker.pid"
+
+    @property
+    def worker_log(self) -> Path:
+        return self.root / "worker.log"
+
+
+DEFAULT = Workspace()
 
 
 def moto_port() -> int:
@@ -83,13 +126,13 @@ def aws_environment(port: int) -> dict[str, str]:
     return env
 
 
-def terraform_environment(port: int) -> dict[str, str]:
+def terraform_environment(port: int, ws: Workspace = DEFAULT) -> dict[str, str]:
     """The environment of every terraform command: moto credentials, the mirror if any."""
     env = aws_environment(port)
     del env["AWS_ENDPOINT_URL"]  # the provider gets it from aws_endpoint_url, for the stack's services only
-    env.update(TF_IN_AUTOMATION="1", TF_INPUT="0", TF_DATA_DIR=str(TF_DATA_DIR))
+    env.update(TF_IN_AUTOMATION="1", TF_INPUT="0", TF_DATA_DIR=str(ws.tf_data_dir))
     result = subprocess.run(
-        ["sh", str(ROOT / "tools" / "terraform_env.sh"), str(LOCAL / "terraform" / "mirror.tfrc")],
+        ["sh", str(ROOT / "tools" / "terraform_env.sh"), str(ws.mirror_config)],
         capture_output=True,
         text=True,
         check=True,
@@ -148,16 +191,16 @@ def _moto_answers(port: int) -> bool:
         return False
 
 
-def start_moto(port: int) -> bool:
+def start_moto(port: int, ws: Workspace = DEFAULT) -> bool:
     """Start moto on ``port`` unless ours already runs there; return True if started."""
-    if _read_pid(MOTO_PID, "moto.server") and _moto_answers(port):
+    if _read_pid(ws.moto_pid, "moto.server") and _moto_answers(port):
         logger.info("moto: already running on %s", endpoint(port))
         return False
     if _port_open(port):
         raise LocalStackError(
             f"port {port} on {HOST} is taken by another program; choose another with MOTO_PORT=..."
         )
-    log = MOTO_LOG.open("ab")
+    log = ws.moto_log.open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
         stdout=log,
@@ -165,24 +208,45 @@ def start_moto(port: int) -> bool:
         stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
-    MOTO_PID.write_text(f"{process.pid}\n")
+    ws.moto_pid.write_text(f"{process.pid}\n")
     for _ in range(100):
         if _moto_answers(port):
-            logger.info("moto: started on %s (pid %d, log %s)", endpoint(port), process.pid, _rel(MOTO_LOG))
+            logger.info("moto: started on %s (pid %d, log %s)", endpoint(port), process.pid, _rel(ws.moto_log))
             return True
         if process.poll() is not None:
             break
         time.sleep(0.2)
-    raise LocalStackError(f"moto did not start on {endpoint(port)}; see {_rel(MOTO_LOG)}")
+    raise LocalStackError(f"moto did not start on {endpoint(port)}; see {_rel(ws.moto_log)}")
 
 
-def start_worker(port: int, outputs: dict, function_environment: dict[str, str]) -> None:
-    """Start ``python -m handlers worker`` on the stack's queue, as Lambda's mapping would."""
-    _stop(WORKER_PID, "handlers", "worker")
-    queue_url = outputs["queue_url"]["value"]
+def function_environment(port: int, outputs: dict) -> dict[str, str]:
+    """The deployed function's environment variables (OUTPUT_BUCKET, INBOX_BUCKET, ...), read from moto."""
+    import boto3
+
+    lambda_client = boto3.client(
+        "lambda",
+        endpoint_url=endpoint(port),
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    configuration = lambda_client.get_function_configuration(FunctionName=outputs["function_name"]["value"])
+    return configuration.get("Environment", {}).get("Variables", {})
+
+
+def worker_environment(port: int, function_env: dict[str, str]) -> dict[str, str]:
+    """What the worker runs with: moto's credentials and endpoint, and the function's own variables."""
     env = aws_environment(port)
-    env.update(function_environment)
-    log = WORKER_LOG.open("ab")
+    env.update(function_env)
+    return env
+
+
+def start_worker(port: int, outputs: dict, function_env: dict[str, str], ws: Workspace = DEFAULT) -> None:
+    """Start ``python -m handlers worker`` on the stack's queue, as Lambda's mapping would."""
+    _stop(ws.worker_pid, "handlers", "worker")
+    queue_url = outputs["queue_url"]["value"]
+    env = worker_environment(port, function_env)
+    log = ws.worker_log.open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "handlers", "worker", "--queue-url", queue_url, "--endpoint-url", endpoint(port)],
         cwd=ROOT,
@@ -192,38 +256,39 @@ def start_worker(port: int, outputs: dict, function_environment: dict[str, str])
         stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
-    WORKER_PID.write_text(f"{process.pid}\n")
+    ws.worker_pid.write_text(f"{process.pid}\n")
     time.sleep(1.5)
     if process.poll() is not None:
-        WORKER_PID.unlink(missing_ok=True)
-        tail = WORKER_LOG.read_text(errors="replace").splitlines()[-15:]
+        ws.worker_pid.unlink(missing_ok=True)
+        tail = ws.worker_log.read_text(errors="replace").splitlines()[-15:]
         raise LocalStackError("the worker exited at once:\n  " + "\n  ".join(tail))
-    logger.info("worker: polling %s (pid %d, log %s)", queue_url, process.pid, _rel(WORKER_LOG))
+    logger.info("worker: polling %s (pid %d, log %s)", queue_url, process.pid, _rel(ws.worker_log))
 
 
 # terraform -------------------------------------------------------------------
 
 
-def terraform(args: list[str], env: dict[str, str], capture: bool = False) -> str:
+def terraform(args: list[str], env: dict[str, str], capture: bool = False, timeout: float | None = None) -> str:
     command = ["terraform", f"-chdir={TERRAFORM_DIR}", *args]
     logger.info("$ %s", " ".join(command[:3] + (["..."] if len(command) > 3 else [])))
-    result = subprocess.run(command, env=env, text=True, capture_output=capture)
+    result = subprocess.run(command, env=env, text=True, capture_output=capture, timeout=timeout)
     if result.returncode != 0:
         detail = f":\n{result.stderr.strip()}" if capture else ""
         raise LocalStackError(f"terraform {args[0]} failed (exit {result.returncode}){detail}")
     return result.stdout if capture else ""
 
 
-def terraform_init(env: dict[str, str]) -> None:
+def terraform_init(env: dict[str, str], ws: Workspace = DEFAULT) -> None:
     # -lockfile=readonly: the committed lock file is used, never rewritten.
     terraform(
-        ["init", "-input=false", "-reconfigure", "-lockfile=readonly", f"-backend-config=path={STATE}"],
+        ["init", "-input=false", "-reconfigure", "-lockfile=readonly", f"-backend-config=path={ws.state}"],
         env,
         capture=True,
     )
 
 
-def write_tfvars(port: int) -> None:
+def write_tfvars(port: int, ws: Workspace = DEFAULT, **overrides: object) -> Path:
+    """The local settings (what moto needs, see terraform/README.md), plus ``overrides``."""
     tfvars = {
         "name_prefix": NAME_PREFIX,
         "aws_region": REGION,
@@ -237,8 +302,10 @@ def write_tfvars(port: int) -> None:
         "deny_insecure_transport": False,
         # moto sends no event for a delete marker: without versioning a delete is an ObjectRemoved:Delete.
         "inbox_versioning": False,
+        **overrides,
     }
-    TFVARS.write_text(json.dumps(tfvars, indent=2) + "\n")
+    ws.tfvars.write_text(json.dumps(tfvars, indent=2) + "\n")
+    return ws.tfvars
 
 
 # S3 --------------------------------------------------------------------------
@@ -288,62 +355,55 @@ def empty_bucket(client, bucket: str) -> int:
 # commands --------------------------------------------------------------------
 
 
-def up() -> None:
+def up(ws: Workspace = DEFAULT) -> None:
     port = moto_port()
-    LOCAL.mkdir(exist_ok=True)
-    if start_moto(port):
+    ws.root.mkdir(exist_ok=True)
+    if start_moto(port, ws):
         # A new moto is empty: a state left by an earlier server describes nothing.
-        for stale in LOCAL.glob("terraform.tfstate*"):
+        for stale in ws.root.glob("terraform.tfstate*"):
             stale.unlink()
-    env = terraform_environment(port)
-    write_tfvars(port)
-    terraform_init(env)
-    terraform(["apply", "-auto-approve", "-input=false", f"-var-file={TFVARS}"], env)
+    env = terraform_environment(port, ws)
+    tfvars = write_tfvars(port, ws)
+    terraform_init(env, ws)
+    terraform(["apply", "-auto-approve", "-input=false", f"-var-file={tfvars}"], env)
     outputs_json = terraform(["output", "-json"], env, capture=True)
-    OUTPUTS.write_text(outputs_json)
+    ws.outputs.write_text(outputs_json)
     outputs = json.loads(outputs_json)
-    logger.info("outputs: %s", _rel(OUTPUTS))
-
-    import boto3
-
-    lambda_client = boto3.client(
-        "lambda",
-        endpoint_url=endpoint(port),
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    configuration = lambda_client.get_function_configuration(FunctionName=outputs["function_name"]["value"])
-    start_worker(port, outputs, configuration.get("Environment", {}).get("Variables", {}))
+    logger.info("outputs: %s", _rel(ws.outputs))
+    start_worker(port, outputs, function_environment(port, outputs), ws)
     print(f"inbox:  s3://{outputs['inbox_bucket_name']['value']}")
     print(f"output: s3://{outputs['output_bucket_name']['value']}")
     print(f"upload: {outputs['upload_command']['value']}")
 
 
-def down() -> None:
-    port = moto_port()
-    _stop(WORKER_PID, "handlers", "worker")
-    moto_running = _read_pid(MOTO_PID, "moto.server") is not None and _moto_answers(port)
-    if moto_running and STATE.exists():
-        env = terraform_environment(port)
-        write_tfvars(port)
-        buckets = []
-        if OUTPUTS.exists():
-            outputs = json.loads(OUTPUTS.read_text())
-            buckets = [outputs[k]["value"] for k in ("inbox_bucket_name", "output_bucket_name", "artifacts_bucket_name") if k in outputs]
-        client = s3_client(port)
-        for bucket in buckets:
+def empty_buckets(port: int, outputs: dict) -> None:
+    """Empty the stack's buckets through the API, so that destroy can delete them."""
+    client = s3_client(port)
+    for name in ("inbox_bucket_name", "output_bucket_name", "artifacts_bucket_name"):
+        if name in outputs:
+            bucket = outputs[name]["value"]
             count = empty_bucket(client, bucket)
             logger.info("emptied s3://%s (%d versions and delete markers)", bucket, count)
-        terraform_init(env)
-        terraform(["destroy", "-auto-approve", "-input=false", f"-var-file={TFVARS}"], env)
-    elif STATE.exists():
+
+
+def down(ws: Workspace = DEFAULT) -> None:
+    port = moto_port()
+    _stop(ws.worker_pid, "handlers", "worker")
+    moto_running = _read_pid(ws.moto_pid, "moto.server") is not None and _moto_answers(port)
+    if moto_running and ws.state.exists():
+        env = terraform_environment(port, ws)
+        tfvars = write_tfvars(port, ws)
+        if ws.outputs.exists():
+            empty_buckets(port, json.loads(ws.outputs.read_text()))
+        terraform_init(env, ws)
+        terraform(["destroy", "-auto-approve", "-input=false", f"-var-file={tfvars}"], env)
+    elif ws.state.exists():
         logger.info("moto is not running: its resources are gone with it; discarding the local state")
-    for stale in LOCAL.glob("terraform.tfstate*"):
+    for stale in ws.root.glob("terraform.tfstate*"):
         stale.unlink()
-    OUTPUTS.unlink(missing_ok=True)
-    _stop(MOTO_PID, "moto.server", "moto")
-    shutil.rmtree(LOCAL / "terraform", ignore_errors=True)
+    ws.outputs.unlink(missing_ok=True)
+    _stop(ws.moto_pid, "moto.server", "moto")
+    shutil.rmtree(ws.root / "terraform", ignore_errors=True)
 
 
 def _rel(path: Path) -> str:
