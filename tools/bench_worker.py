@@ -1,0 +1,188 @@
+"""One benchmark measurement in a process of its own: ``python -m tools.bench_worker SPEC_JSON``.
+
+The process imports one implementation (the project's pipeline, or the baseline),
+builds its S3 client, processes a small warm-up object (so lazy imports and connection
+set-up are not timed: a warm Lambda), then records its resting memory and processes
+the case's objects ``repeat`` times.  It prints one JSON line:
+
+- ``times_s``: wall time of each repetition (outputs of the previous one removed first,
+  untimed, so the pipeline does not skip an object it already did);
+- ``peak_rss_mib``: the process's peak resident set during the repetitions, and
+  ``peak_delta_mib``: that peak less the resident set at rest after the warm-up —
+  the memory the work itself needed, whatever allocated it (numpy, zlib, Pillow, threads).
+  The peak is the kernel's high-water mark (``VmHWM``), reset to the current RSS before
+  each repetition through ``/proc/self/clear_refs``.  (Not ``ru_maxrss``: Linux carries it
+  across ``exec``, so a worker would inherit the peak of the process that started it.)
+- ``traced_peak_mib`` (when ``trace``): the peak of Python's traced allocations
+  (``tracemalloc``, numpy included) over one more repetition, run after the timed ones;
+- ``bytes_read`` and ``source_requests``: what reading the sources cost; ``requests``:
+  every HTTP request the client sent (reads and writes);
+- ``profile`` (when ``profile``): cProfile of one repetition, summarised by stage.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+MiB = 1024 * 1024
+Run = Callable[[str], tuple[int, int]]
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(argv[1])
+    started = time.perf_counter()
+    run, client = _implementation(spec)
+    import_s = time.perf_counter() - started
+    counter = _count_requests(client)
+
+    _clear(spec, [spec["warmup_key"]])
+    run(spec["warmup_key"])
+    gc.collect()
+    rest_rss = _status("VmRSS")
+
+    times, bytes_read, source_requests, requests, peak_rss = [], 0, 0, 0, 0
+    for _ in range(spec["repeat"]):
+        _clear(spec, spec["keys"])
+        gc.collect()
+        counter["n"] = 0
+        _reset_peak()
+        t0 = time.perf_counter()
+        bytes_read, source_requests = _run_all(run, spec["keys"])
+        times.append(time.perf_counter() - t0)
+        peak_rss = max(peak_rss, _status("VmHWM"))
+        requests = counter["n"]
+    result: dict[str, Any] = {
+        "impl": spec["impl"],
+        "import_s": import_s,
+        "times_s": times,
+        "wall_s": statistics.median(times),
+        "objects": len(spec["keys"]),
+        "bytes_read": bytes_read,
+        "source_requests": source_requests,
+        "requests": requests,
+        "rest_rss_mib": rest_rss / MiB,
+        "peak_rss_mib": peak_rss / MiB,
+        "peak_delta_mib": max(0, peak_rss - rest_rss) / MiB,
+    }
+    if spec.get("trace"):
+        _clear(spec, spec["keys"])
+        gc.collect()
+        tracemalloc.start()
+        try:
+            _run_all(run, spec["keys"])
+            result["traced_peak_mib"] = tracemalloc.get_traced_memory()[1] / MiB
+        finally:
+            tracemalloc.stop()
+    if spec.get("profile"):
+        import cProfile
+
+        _clear(spec, spec["keys"])
+        profiler = cProfile.Profile()
+        t0 = time.perf_counter()
+        profiler.enable()
+        _run_all(run, spec["keys"])
+        profiler.disable()
+        from tools.bench_profile import summarise
+
+        result["profile"] = summarise(profiler, spec["impl"], time.perf_counter() - t0)
+    print(json.dumps(result))
+    return 0
+
+
+def _implementation(spec: dict[str, Any]) -> tuple[Run, Any]:
+    inbox, output, endpoint = spec["inbox"], spec["output"], spec["endpoint"]
+    if spec["impl"] in ("pipeline", "pipeline_event"):
+        import handlers.ingest  # noqa: F401  (what the Lambda imports at cold start)
+        from handlers.config import Settings
+        from handlers.events import ObjectRef
+        from handlers.outputs import BucketOutput
+        from handlers.pipeline import process
+        from handlers.s3io import S3Source, make_s3_client
+
+        settings = Settings.from_env({"OUTPUT_BUCKET": output, **spec.get("settings", {})})
+        client = make_s3_client(settings.reads, endpoint)
+        out = BucketOutput(client, output)
+        refs = {key: ObjectRef(inbox, key) for key in [*spec["keys"], spec["warmup_key"]]}
+        if spec["impl"] == "pipeline_event":
+            # What an S3 notification carries: the size and eTag, so no HEAD is needed (looked up untimed).
+            for key in refs:
+                head = client.head_object(Bucket=inbox, Key=key)
+                refs[key] = ObjectRef(inbox, key, etag=head["ETag"].strip('"'), size=head["ContentLength"])
+
+        def run_pipeline(key: str) -> tuple[int, int]:
+            source = S3Source(client, refs[key], settings.reads)
+            outcome = process(source, out, settings)
+            if outcome.status != "processed":
+                raise RuntimeError(f"{key}: {outcome.status} {outcome.error}")
+            return outcome.bytes_read, outcome.requests
+
+        return run_pipeline, client
+    if spec["impl"] == "baseline":
+        import boto3
+
+        from tools import bench_baseline
+
+        client = boto3.client("s3", endpoint_url=endpoint)
+
+        def run_baseline(key: str) -> tuple[int, int]:
+            return bench_baseline.process(client, inbox, key, output), 1
+
+        return run_baseline, client
+    raise ValueError(f"unknown implementation {spec['impl']!r}")
+
+
+def _run_all(run: Run, keys: list[str]) -> tuple[int, int]:
+    total_bytes = total_requests = 0
+    for key in keys:
+        nbytes, nrequests = run(key)
+        total_bytes += nbytes
+        total_requests += nrequests
+    return total_bytes, total_requests
+
+
+def _count_requests(client: Any) -> dict[str, int]:
+    counter = {"n": 0}
+
+    def count(**_: Any) -> None:
+        counter["n"] += 1
+
+    client.meta.events.register("before-send.s3", count)
+    return counter
+
+
+def _clear(spec: dict[str, Any], keys: list[str]) -> None:
+    """Remove the metadata documents of ``keys`` (untimed) with a client of our own."""
+    import boto3
+
+    admin = boto3.client("s3", endpoint_url=spec["endpoint"])
+    names = [f"metadata/{key}.json" for key in keys]
+    for start in range(0, len(names), 1000):
+        admin.delete_objects(Bucket=spec["output"], Delete={
+            "Objects": [{"Key": name} for name in names[start:start + 1000]], "Quiet": True})
+
+
+def _status(field: str) -> int:
+    """A size from /proc/self/status (VmRSS: resident now; VmHWM: its peak), in bytes."""
+    with open(f"/proc/{os.getpid()}/status") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def _reset_peak() -> None:
+    """Lower the kernel's RSS high-water mark to the current RSS ("5": see proc(5), clear_refs)."""
+    with open(f"/proc/{os.getpid()}/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
