@@ -38,6 +38,8 @@ class ReadSettings:
     read_ahead: int = 64 * 1024
     part_bytes: int = 8 * 1024 * 1024
     concurrency: int = 8
+    #: An object of at most this many bytes is fetched whole, in one GET.
+    whole_object: int = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class Settings:
     """Everything the pipeline needs to know that is not in the event."""
 
     output_bucket: str | None = None
+    #: Objects of one invocation (an SQS batch, a list of URIs) processed at once.
+    batch_concurrency: int = 5
     thumbnails: ThumbnailSettings = field(default_factory=ThumbnailSettings)
     reads: ReadSettings = field(default_factory=ReadSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
@@ -78,6 +82,7 @@ class Settings:
             read_ahead=_int(env, "READ_AHEAD_BYTES", 64 * 1024, minimum=2880),
             part_bytes=_int(env, "READ_PART_BYTES", 8 * 1024 * 1024, minimum=64 * 1024),
             concurrency=_int(env, "READ_CONCURRENCY", 8, minimum=1),
+            whole_object=_int(env, "READ_WHOLE_OBJECT_BYTES", 1024 * 1024, minimum=0),
         )
         defaults = LimitSettings()
         limits = LimitSettings(
@@ -95,6 +100,7 @@ class Settings:
             )
         return cls(
             output_bucket=output_bucket,
+            batch_concurrency=_int(env, "BATCH_CONCURRENCY", 5, minimum=1),
             thumbnails=thumbnails,
             reads=reads,
             limits=limits,

@@ -8,8 +8,11 @@ hostile file is refused by a named limit instead of exhausting time or memory.
 from __future__ import annotations
 
 import warnings
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import IO, Any
+
+import numpy as np
 
 from .config import Settings, ThumbnailSettings
 from .deadline import Deadline
@@ -18,7 +21,7 @@ from .fitsread import as_input_error, check_data_present, scan_header, uncompres
 from .layout import thumbnail_key
 from .observability import stage
 from .s3io import RangeReader
-from .thumbnails import Thumbnail, plan_thumbnail, reduce_image, render_png
+from .thumbnails import Plan, Thumbnail, plan_thumbnail, reduce_image, render_png
 
 #: At most this many distinct astropy warnings are kept in a metadata document.
 MAX_WARNINGS = 20
@@ -83,7 +86,7 @@ def _walk(stream: IO[bytes], key: str, settings: Settings, deadline: Deadline) -
         if _is_image(hdu):
             if len(extraction.thumbnails) < limits.max_thumbnails:
                 with stage("thumbnail"):
-                    thumbnail = draw_thumbnail(hdu, settings.thumbnails, deadline)
+                    thumbnail = draw_thumbnail(hdu, settings.thumbnails, deadline, stream)
                 if thumbnail is not None:
                     doc["thumbnail"] = thumbnail_key(key, index, hdu.name)
                     doc["preview"] = thumbnail.preview
@@ -98,7 +101,7 @@ def _walk(stream: IO[bytes], key: str, settings: Settings, deadline: Deadline) -
         index += 1
 
 
-def draw_thumbnail(hdu: Any, settings: ThumbnailSettings, deadline: Deadline) -> Thumbnail | None:
+def draw_thumbnail(hdu: Any, settings: ThumbnailSettings, deadline: Deadline, stream: IO[bytes]) -> Thumbnail | None:
     """Stream the image's shown plane through the reducer; None when it has no picture."""
     shape = tuple(int(n) for n in hdu.shape)
     plan = plan_thumbnail(shape, settings)
@@ -110,11 +113,12 @@ def draw_thumbnail(hdu: Any, settings: ThumbnailSettings, deadline: Deadline) ->
         return section[(*plan.plane, slice(start, stop), slice(None))]
 
     blank = hdu.header.get("BLANK") if "BSCALE" not in hdu.header else None
-    image = reduce_image(
-        read_rows, shape[-2], plan,
-        blank=blank if isinstance(blank, int) else None,
-        tick=lambda: deadline.check(f"drawing the thumbnail of HDU {hdu.name or '?'}"),
-    )
+    with _reading_ahead(stream, hdu, shape, plan):
+        image = reduce_image(
+            read_rows, shape[-2], plan,
+            blank=blank if isinstance(blank, int) else None,
+            tick=lambda: deadline.check(f"drawing the thumbnail of HDU {hdu.name or '?'}"),
+        )
     png, preview = render_png(image, settings)
     preview.update(
         plane=list(plan.plane) or None,
@@ -124,6 +128,30 @@ def draw_thumbnail(hdu: Any, settings: ThumbnailSettings, deadline: Deadline) ->
         source_shape=list(shape[-2:]),
     )
     return Thumbnail(png, preview)
+
+
+def _reading_ahead(stream: IO[bytes], hdu: Any, shape: tuple[int, ...], plan: Plan) -> AbstractContextManager[Any]:
+    """Have the reader fetch ahead the bytes the reducer is about to go through in order.
+
+    Those are the shown plane of a plain image, or the tile table and heap of a 2-D
+    tile-compressed one (its tiles are read one by one, in the heap's order).  Nothing is
+    read ahead when rows are sampled (most of the plane is skipped), for a tile-compressed
+    cube (its plane's tiles are a part of the heap that the header does not locate), or
+    when the stream is already in memory (a decompressed copy).
+    """
+    from astropy.io.fits import CompImageHDU
+
+    info = hdu.fileinfo()
+    if not isinstance(stream, RangeReader) or info is None or plan.rows_sampled < plan.factor:
+        return nullcontext()
+    data_start = int(info["datLoc"])
+    if isinstance(hdu, CompImageHDU):
+        if len(shape) > 2:
+            return nullcontext()
+        return stream.streaming(data_start, data_start + int(info["datSpan"]))
+    plane_bytes = shape[-2] * shape[-1] * abs(int(hdu.header["BITPIX"])) // 8
+    plane_start = data_start + int(np.ravel_multi_index(plan.plane, shape[:-2])) * plane_bytes if plan.plane else data_start
+    return stream.streaming(plane_start, plane_start + plane_bytes)
 
 
 def _is_image(hdu: Any) -> bool:

@@ -5,9 +5,11 @@ blocks, then a jump over each data unit.  ``RangeReader`` turns those calls into
 requests: small reads go through fsspec's ``BlockCache`` (aligned ``read_ahead`` blocks,
 the last few kept, so a header of many blocks costs one GET and coming back to it costs
 none); larger reads (image rows) bypass the cache and are fetched directly, as parallel
-parts when large.  A stream read from start to end (a compressed file) goes through
-fsspec's ``ReadAheadCache`` in whole parts instead.  Every request and byte is counted,
-because what a file costs is part of its metadata.
+parts when large.  An object of at most ``whole_object`` bytes is fetched in one GET: for
+so few bytes a request costs more than its bytes.  A range that will be read in order (a
+thumbnail's plane or heap, a compressed file streamed whole) is declared with
+``streaming`` and fetched ahead in parallel parts (``readahead.PartStream``).  Every
+request and byte is counted, because what a file costs is part of its metadata.
 """
 
 from __future__ import annotations
@@ -16,17 +18,19 @@ import io
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from fsspec.caching import BlockCache, ReadAheadCache
+from fsspec.caching import BlockCache
 
 from .config import ReadSettings
 from .errors import ConfigurationError, IngestError, SourceChangedError, TransientError
 from .events import ObjectRef
+from .readahead import PartStream
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -79,10 +83,9 @@ class RangeReader(io.RawIOBase):
         self._size = size
         self._settings = settings
         self._pos = 0
-        self._sequential = False
-        self._cache: BlockCache | ReadAheadCache = BlockCache(
-            settings.read_ahead, self._fetch_guarded, size, maxblocks=CACHED_BLOCKS
-        )
+        self._stream: PartStream | None = None
+        block = max(1, size) if size <= settings.whole_object else settings.read_ahead
+        self._cache = BlockCache(block, self._fetch_guarded, size, maxblocks=CACHED_BLOCKS)
 
     @property
     def size(self) -> int:
@@ -92,8 +95,10 @@ class RangeReader(io.RawIOBase):
         return True
 
     def close(self) -> None:
-        if not self.closed and self._on_close is not None:
-            self._on_close()
+        if not self.closed:
+            self._end_stream()
+            if self._on_close is not None:
+                self._on_close()
         super().close()
 
     def seekable(self) -> bool:
@@ -113,17 +118,45 @@ class RangeReader(io.RawIOBase):
         end = self._size if size is None or size < 0 else min(self._size, self._pos + size)
         if end <= self._pos:
             return b""
-        if self._sequential or end - self._pos <= self._settings.read_ahead:
-            data = self._cache._fetch(self._pos, end)
-        else:
-            data = self._fetch_parts(self._pos, end)
+        data = self._stream.read(self._pos, end) if self._stream is not None else None
+        if data is None:
+            if end - self._pos <= self._settings.read_ahead:
+                data = self._cache._fetch(self._pos, end)
+            else:
+                data = self._fetch_parts(self._pos, end)
         self._pos += len(data)
         return data
 
+    @contextmanager
+    def streaming(self, start: int, end: int) -> Iterator[None]:
+        """Within the block, ``[start, end)`` is read in order: fetch it ahead, in parallel parts.
+
+        Reads elsewhere, or back behind the parts held, go the usual way.
+        """
+        self._begin_stream(start, end)
+        try:
+            yield
+        finally:
+            self._end_stream()
+
     def prefer_sequential(self) -> None:
-        """Read ahead whole parts: the caller will stream the object from start to end."""
-        self._sequential = True
-        self._cache = ReadAheadCache(self._settings.part_bytes, self._fetch_guarded, self._size)
+        """The caller will stream the whole object from start to end (a compressed file)."""
+        self._begin_stream(0, self._size)
+
+    def _begin_stream(self, start: int, end: int) -> None:
+        """Read ahead ``[start, end)``; not a range within one block of the cache (a small object is cached whole)."""
+        self._end_stream()
+        if end - start <= self._cache.blocksize:
+            return
+        settings = self._settings
+        self._stream = PartStream(
+            self._fetch_guarded, start, min(end, self._size), settings.part_bytes, settings.concurrency
+        )
+
+    def _end_stream(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
 
     def readall(self) -> bytes:
         return self.read(-1)

@@ -1,0 +1,153 @@
+"""Read-ahead: what a thumbnail reads in order is fetched in parallel parts, each byte once.
+
+Counted requests and bytes, on a counting fetch and on moto: a tile-compressed image's
+heap costs a request per part instead of one per tile block, a plain image's plane a
+request per part, a small object one GET, and the pictures are the same as when drawn
+from the whole array in memory.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from PIL import Image
+
+from fixtures.builders import star_field, tile_compressed
+from handlers import ingest
+from handlers.config import Settings
+from handlers.readahead import PartStream
+from handlers.thumbnails import plan_thumbnail, reduce_image, render_png
+
+from .conftest import DRIZZLE, INBOX, OUTPUT, RequestLog
+
+KiB = 1024
+
+
+class CountingFetch:
+    """``fetch(start, end)`` over ``data``, remembering every range asked for."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.ranges: list[tuple[int, int]] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, start: int, end: int) -> bytes:
+        with self._lock:
+            self.ranges.append((start, end))
+        return self.data[start:end]
+
+
+def test_a_range_read_in_order_is_fetched_once_in_aligned_parts() -> None:
+    data = bytes(range(256)) * 400  # 102,400 bytes
+    fetch = CountingFetch(data)
+    stream = PartStream(fetch, 1000, 101_000, part_bytes=10_000, depth=3)
+    pieces = [stream.read(pos, min(pos + 777, 101_000)) for pos in range(1000, 101_000, 777)]
+    stream.close()
+
+    assert b"".join(pieces) == data[1000:101_000]
+    assert sorted(fetch.ranges) == [(lo, min(lo + 10_000, 101_000)) for lo in range(1000, 101_000, 10_000)]
+
+
+def test_parts_ahead_are_bounded_by_the_depth() -> None:
+    fetch = CountingFetch(bytes(1_000_000))
+    stream = PartStream(fetch, 0, 1_000_000, part_bytes=10_000, depth=4)
+    assert stream.read(0, 100) == bytes(100)
+    stream.close()
+    assert len(fetch.ranges) <= 4  # the part read and at most three ahead, never the whole range
+
+
+def test_going_back_is_left_to_the_caller_and_a_jump_ahead_skips_parts() -> None:
+    data = bytes(range(256)) * 1000
+    fetch = CountingFetch(data)
+    stream = PartStream(fetch, 0, len(data), part_bytes=1000, depth=2)
+    assert stream.read(5000, 5010) == data[5000:5010]
+    assert stream.read(100, 200) is None  # behind the parts held
+    assert stream.read(200_000, 200_010) == data[200_000:200_010]
+    assert stream.read(len(data) - 5, len(data) + 5) is None  # beyond the range
+    stream.close()
+    fetched = {start for start, _ in fetch.ranges}
+    assert 0 not in fetched and 5000 in fetched and 200_000 in fetched
+    assert len(fetched) <= 4
+
+
+def reference_png(pixels: np.ndarray) -> bytes:
+    """The thumbnail drawn from the whole array in memory, with the default settings."""
+    settings = Settings().thumbnails
+    plan = plan_thumbnail(pixels.shape, settings)
+    assert plan is not None
+    image = reduce_image(lambda a, b: pixels[a:b], pixels.shape[0], plan)
+    return render_png(image, settings)[0]
+
+
+def recorded_with(monkeypatch: pytest.MonkeyPatch, **env: str) -> RequestLog:
+    """The handler's settings and client built anew with ``env``, and its requests recorded."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    ingest.reset()
+    log = RequestLog()
+    ingest.s3_client().meta.events.register("before-call.s3.*", log.record)
+    return log
+
+
+def gets_on(log: RequestLog, bucket: str) -> list[str | None]:
+    return [call[3] for call in log.calls if call[0] == "GetObject" and call[1] == bucket]
+
+
+def test_a_tile_compressed_heap_is_read_in_parts_not_tile_by_tile(
+    s3: Any, context: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    requests_sent = recorded_with(monkeypatch, READ_PART_BYTES=str(256 * KiB))
+    path = tmp_path / "rice.fits.fz"
+    tile_compressed((1024, 1024)).writeto(path)  # one tile a row, as fpack writes it
+    s3.upload_file(str(path), INBOX, "deep/rice.fits.fz")
+
+    ingest.handler({"uris": [f"s3://{INBOX}/deep/rice.fits.fz"]}, context)
+
+    doc = json.loads(s3.get_object(Bucket=OUTPUT, Key="metadata/deep/rice.fits.fz.json")["Body"].read())
+    with fits.open(path) as hdul:
+        span = hdul[1].fileinfo()["datSpan"]
+        pixels = hdul[1].data
+    parts = -(-span // (256 * KiB))
+    header_reads = 3
+    assert len(gets_on(requests_sent, INBOX)) <= parts + header_reads
+    assert doc["processor"]["bytes_read"] < path.stat().st_size + (256 + 64) * KiB
+    png = s3.get_object(Bucket=OUTPUT, Key=doc["hdus"][1]["thumbnail"])["Body"].read()
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), np.asarray(Image.open(io.BytesIO(
+        reference_png(pixels.astype(np.float64))))))
+
+
+def test_a_plain_image_plane_is_fetched_once_in_parts(
+    s3: Any, context: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Row blocks of 300 KiB straddle the parts of 512 KiB.
+    requests_sent = recorded_with(monkeypatch, READ_PART_BYTES=str(512 * KiB), THUMBNAIL_BLOCK_BYTES=str(300 * KiB))
+    pixels = star_field((1500, 1100), seed=9)
+    path = tmp_path / "field.fits"
+    fits.PrimaryHDU(pixels).writeto(path)
+    s3.upload_file(str(path), INBOX, "deep/field.fits")
+
+    ingest.handler({"uris": [f"s3://{INBOX}/deep/field.fits"]}, context)
+
+    doc = json.loads(s3.get_object(Bucket=OUTPUT, Key="metadata/deep/field.fits.json")["Body"].read())
+    plane = pixels.nbytes
+    ranges = gets_on(requests_sent, INBOX)
+    assert len(ranges) == 1 + -(-plane // (512 * KiB))  # the header block, then the plane's parts
+    assert doc["processor"]["bytes_read"] == 64 * KiB + plane
+    png = s3.get_object(Bucket=OUTPUT, Key="thumbnails/deep/field.fits/0-PRIMARY.png")["Body"].read()
+    assert png == reference_png(pixels.astype(np.float64))
+
+
+def test_a_small_object_costs_one_get(s3: Any, requests_sent: RequestLog, context: Any) -> None:
+    s3.upload_file(str(DRIZZLE), INBOX, "obs/drizzle.fits")
+    requests_sent.calls.clear()
+
+    ingest.handler({"uris": [f"s3://{INBOX}/obs/drizzle.fits"]}, context)
+
+    assert gets_on(requests_sent, INBOX) == [f"bytes=0-{DRIZZLE.stat().st_size - 1}"]
