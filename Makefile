@@ -17,8 +17,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
+# One worker per core, each taking whole test files (a file's fixtures and servers stay together).
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 demo: $(STAMP)
 	$(PY) -m tools.demo

@@ -1,6 +1,6 @@
 """``make bench``: this project's pipeline against the download-everything baseline, in one run.
 
-    python -m tools.bench [--quick] [--stores moto,seaweedfs] [--repeat N] [--no-docs]
+    python -m tools.bench [--quick] [--stores moto,seaweedfs] [--cases small,...] [--repeat N] [--no-docs]
 
 Inputs are made on the fly (``tools.bench_inputs``, from ``fixtures.builders``) into a
 work folder under /tmp, uploaded once to each store, and removed at the end.  Each store
@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     sizes = QUICK if args.quick else FULL
     stores = [name.strip() for name in args.stores.split(",") if name.strip()]
+    only = {name.strip() for name in (args.cases or "").split(",") if name.strip()}
     report: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": args.quick,
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         report["cases"] = [{"name": c.name, "title": c.title, "detail": c.detail, "size": c.size,
                             "objects": len(c.keys)} for c in cases]
         for name in stores:
-            report["stores"][name] = run_store(name, workdir, cases, files, args.repeat)
+            report["stores"][name] = run_store(name, workdir, cases, files, args.repeat, only)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     report["duration_s"] = time.perf_counter() - started
@@ -96,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small inputs: a smoke run of the whole bench")
     parser.add_argument("--stores", default="moto,seaweedfs", help="comma-separated: moto, seaweedfs")
+    parser.add_argument("--cases", default=None,
+                        help="comma-separated subset: small, large_image, table, rice, gzip (default: all)")
     parser.add_argument("--repeat", type=int, default=None, help="timed repetitions of every case")
     parser.add_argument("--no-docs", action="store_true", help="print only; leave docs/ alone")
     parser.add_argument("--docs-dir", default=str(DOCS), help="where benchmarks.md, .png and profile.md go")
@@ -105,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def run_store(name: str, workdir: Path, cases: list[Case], files: dict[str, Path],
-              repeat: int | None) -> dict[str, Any]:
+              repeat: int | None, only: set[str]) -> dict[str, Any]:
     """Start the store, upload every input once, then measure each case with each implementation."""
     launch: dict[str, Callable[[], AbstractContextManager[Store]]] = {
         "moto": moto_store,
@@ -119,7 +122,9 @@ def run_store(name: str, workdir: Path, cases: list[Case], files: dict[str, Path
         print(f"uploaded {len(files)} objects ({sum(p.stat().st_size for p in files.values()) / 2**20:,.0f} MiB) "
               f"in {result['upload_s']:.1f} s", flush=True)
         for case in cases:
-            impls = (*IMPLS, "pipeline_event") if case.name == "small" else IMPLS
+            if only and case.name not in only:
+                continue
+            impls = (*IMPLS, "pipeline_event", "pipeline_batch") if case.name == "small" else IMPLS
             runs: dict[str, list[dict[str, Any]]] = {impl: [] for impl in impls}
             t1 = time.perf_counter()
             for round_ in range(ROUNDS):

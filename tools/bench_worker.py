@@ -33,7 +33,10 @@ from collections.abc import Callable
 from typing import Any
 
 MiB = 1024 * 1024
-Run = Callable[[str], tuple[int, int]]
+#: Processes the given objects; returns the bytes read from them and the requests sent to them.
+Run = Callable[[list[str]], tuple[int, int]]
+#: Objects per invocation for ``pipeline_batch``: the stack's queue_batch_size default.
+SQS_BATCH = 5
 
 
 def main(argv: list[str]) -> int:
@@ -44,7 +47,7 @@ def main(argv: list[str]) -> int:
     counter = _count_requests(client)
 
     _clear(spec, [spec["warmup_key"]])
-    run(spec["warmup_key"])
+    run([spec["warmup_key"]])
     gc.collect()
     rest_rss = _status("VmRSS")
 
@@ -55,7 +58,7 @@ def main(argv: list[str]) -> int:
         counter["n"] = 0
         _reset_peak()
         t0 = time.perf_counter()
-        bytes_read, source_requests = _run_all(run, spec["keys"])
+        bytes_read, source_requests = run(spec["keys"])
         times.append(time.perf_counter() - t0)
         peak_rss = max(peak_rss, _status("VmHWM"))
         requests = counter["n"]
@@ -77,7 +80,7 @@ def main(argv: list[str]) -> int:
         gc.collect()
         tracemalloc.start()
         try:
-            _run_all(run, spec["keys"])
+            run(spec["keys"])
             result["traced_peak_mib"] = tracemalloc.get_traced_memory()[1] / MiB
         finally:
             tracemalloc.stop()
@@ -88,7 +91,7 @@ def main(argv: list[str]) -> int:
         profiler = cProfile.Profile()
         t0 = time.perf_counter()
         profiler.enable()
-        _run_all(run, spec["keys"])
+        run(spec["keys"])
         profiler.disable()
         from tools.bench_profile import summarise
 
@@ -124,7 +127,9 @@ def _implementation(spec: dict[str, Any]) -> tuple[Run, Any]:
                 raise RuntimeError(f"{key}: {outcome.status} {outcome.error}")
             return outcome.bytes_read, outcome.requests
 
-        return run_pipeline, client
+        return _each(run_pipeline), client
+    if spec["impl"] == "pipeline_batch":
+        return _sqs_batches(spec)
     if spec["impl"] == "baseline":
         import boto3
 
@@ -135,17 +140,62 @@ def _implementation(spec: dict[str, Any]) -> tuple[Run, Any]:
         def run_baseline(key: str) -> tuple[int, int]:
             return bench_baseline.process(client, inbox, key, output), 1
 
-        return run_baseline, client
+        return _each(run_baseline), client
     raise ValueError(f"unknown implementation {spec['impl']!r}")
 
 
-def _run_all(run: Run, keys: list[str]) -> tuple[int, int]:
-    total_bytes = total_requests = 0
-    for key in keys:
-        nbytes, nrequests = run(key)
-        total_bytes += nbytes
-        total_requests += nrequests
-    return total_bytes, total_requests
+def _each(run_one: Callable[[str], tuple[int, int]]) -> Run:
+    """Objects one after the other."""
+
+    def run(keys: list[str]) -> tuple[int, int]:
+        total_bytes = total_requests = 0
+        for key in keys:
+            nbytes, nrequests = run_one(key)
+            total_bytes += nbytes
+            total_requests += nrequests
+        return total_bytes, total_requests
+
+    return run
+
+
+def _sqs_batches(spec: dict[str, Any]) -> tuple[Run, Any]:
+    """The Lambda handler given SQS batches of S3 notifications, as the queue trigger delivers them."""
+    from fixtures.sample_events import retarget, sqs_s3
+    from handlers import ingest
+    from handlers.worker import LocalContext
+
+    os.environ.update(OUTPUT_BUCKET=spec["output"], AWS_ENDPOINT_URL=spec["endpoint"],
+                      **spec.get("settings", {}))
+    client = ingest.s3_client()
+    inbox, template = spec["inbox"], sqs_s3()["Records"][0]
+    records = {}
+    for key in [*spec["keys"], spec["warmup_key"]]:
+        head = client.head_object(Bucket=inbox, Key=key)  # untimed: the notification carries these
+        record = retarget(template, bucket=inbox, key=key, etag=head["ETag"].strip('"'),
+                          size=head["ContentLength"], version_id=None)
+        records[key] = {**record, "messageId": f"message-{len(records)}"}
+    source = {"bytes": 0, "requests": 0}
+
+    def count_source(params: dict[str, Any], **_: Any) -> None:
+        if params.get("context", {}).get("input_params", {}).get("Bucket") == inbox:
+            source["requests"] += 1
+
+    def count_bytes(parsed: dict[str, Any], **_: Any) -> None:
+        source["bytes"] += parsed.get("ContentLength", 0)
+
+    client.meta.events.register("before-call.s3.*", count_source)
+    client.meta.events.register("after-call.s3.GetObject", count_bytes)
+
+    def run(keys: list[str]) -> tuple[int, int]:
+        source.update(bytes=0, requests=0)
+        for start in range(0, len(keys), SQS_BATCH):
+            event = {"Records": [records[key] for key in keys[start:start + SQS_BATCH]]}
+            response = ingest.handler(event, LocalContext())
+            if response.get("batchItemFailures"):
+                raise RuntimeError(f"failed: {response['batchItemFailures']}")
+        return source["bytes"], source["requests"]
+
+    return run, client
 
 
 def _count_requests(client: Any) -> dict[str, int]:
