@@ -120,7 +120,7 @@ class RangeReader(io.RawIOBase):
             return b""
         data = self._stream.read(self._pos, end) if self._stream is not None else None
         if data is None:
-            if end - self._pos <= self._settings.read_ahead:
+            if end - self._pos <= self._cache.blocksize:  # a small object is one block, cached whole
                 data = self._cache._fetch(self._pos, end)
             else:
                 data = self._fetch_parts(self._pos, end)

@@ -177,7 +177,7 @@ variable "architecture" {
 }
 
 variable "memory_size" {
-  description = "Memory of the function in MB; Lambda gives CPU in proportion. The imports take about 100 MiB and the worst inputs measured peak under 200 MiB, so 512 would fit; 1024 buys twice the CPU share for the CPU-bound cold start (about 1 s of imports at a full core) and decoding, at about the same cost per object."
+  description = "Memory of the function in MB; Lambda gives CPU in proportion. The imports take about 100 MiB; each object in flight holds at most READ_CONCURRENCY x READ_PART_BYTES (64 MiB) read ahead plus its row blocks (the worst inputs measured peak under 200 MiB), and up to BATCH_CONCURRENCY (5) objects of a batch are processed at once. 1024 fits five large images at once and buys twice the CPU share of 512 for the cold start and decoding, at about the same cost per object."
   type        = number
   default     = 1024
 

@@ -25,7 +25,7 @@ from handlers.config import Settings
 from handlers.readahead import PartStream
 from handlers.thumbnails import plan_thumbnail, reduce_image, render_png
 
-from .conftest import DRIZZLE, INBOX, OUTPUT, RequestLog
+from .conftest import DRIZZLE, FIXTURES, INBOX, OUTPUT, RequestLog
 
 KiB = 1024
 
@@ -144,10 +144,12 @@ def test_a_plain_image_plane_is_fetched_once_in_parts(
     assert png == reference_png(pixels.astype(np.float64))
 
 
-def test_a_small_object_costs_one_get(s3: Any, requests_sent: RequestLog, context: Any) -> None:
-    s3.upload_file(str(DRIZZLE), INBOX, "obs/drizzle.fits")
+@pytest.mark.parametrize("path", [DRIZZLE, FIXTURES / "tile_compressed.fits.fz"], ids=lambda p: p.name)
+def test_a_small_object_costs_one_get(s3: Any, requests_sent: RequestLog, context: Any, path: Path) -> None:
+    s3.upload_file(str(path), INBOX, f"obs/{path.name}")
     requests_sent.calls.clear()
 
-    ingest.handler({"uris": [f"s3://{INBOX}/obs/drizzle.fits"]}, context)
+    ingest.handler({"uris": [f"s3://{INBOX}/obs/{path.name}"]}, context)
 
-    assert gets_on(requests_sent, INBOX) == [f"bytes=0-{DRIZZLE.stat().st_size - 1}"]
+    assert gets_on(requests_sent, INBOX) == [f"bytes=0-{path.stat().st_size - 1}"]
+    assert s3.list_objects_v2(Bucket=OUTPUT, Prefix=f"thumbnails/obs/{path.name}/")["KeyCount"] >= 1
