@@ -25,6 +25,8 @@ from .thumbnails import Plan, Thumbnail, plan_thumbnail, reduce_image, render_pn
 
 #: At most this many distinct astropy warnings are kept in a metadata document.
 MAX_WARNINGS = 20
+#: A 2-D tile-compressed image up to this size decompressed is decompressed in one call.
+WHOLE_TILED_IMAGE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -107,7 +109,9 @@ def draw_thumbnail(hdu: Any, settings: ThumbnailSettings, deadline: Deadline, st
     plan = plan_thumbnail(shape, settings)
     if plan is None:
         return None
-    section = hdu.section
+    section: Any = hdu.section
+    if _decompress_whole(hdu, shape, plan):
+        section = section[...]
 
     def read_rows(start: int, stop: int) -> Any:
         return section[(*plan.plane, slice(start, stop), slice(None))]
@@ -128,6 +132,20 @@ def draw_thumbnail(hdu: Any, settings: ThumbnailSettings, deadline: Deadline, st
         source_shape=list(shape[-2:]),
     )
     return Thumbnail(png, preview)
+
+
+def _decompress_whole(hdu: Any, shape: tuple[int, ...], plan: Plan) -> bool:
+    """Whether to decompress a tile-compressed image in one call rather than row block by row block.
+
+    astropy's whole-image path reads the heap at once and slices tiles out of it, where a
+    section of rows reads each tile by itself: about twice as fast for a plane of thousands
+    of tiles.  Only for a 2-D image read whole, up to WHOLE_TILED_IMAGE_BYTES decompressed.
+    """
+    from astropy.io.fits import CompImageHDU
+
+    if not isinstance(hdu, CompImageHDU) or len(shape) != 2 or plan.rows_sampled < plan.factor:
+        return False
+    return shape[0] * shape[1] * abs(int(hdu.header["BITPIX"])) // 8 <= WHOLE_TILED_IMAGE_BYTES
 
 
 def _reading_ahead(stream: IO[bytes], hdu: Any, shape: tuple[int, ...], plan: Plan) -> AbstractContextManager[Any]:

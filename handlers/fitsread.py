@@ -40,8 +40,6 @@ FITS_MAGIC = b"SIMPLE"
 BLOCK = 2880
 CARD = 80
 END_CARD = b"END     "
-_CARDS_PER_BLOCK = BLOCK // CARD
-_SCAN_BLOCKS = 22  # 63,360 bytes a read: within one 64 KiB read-ahead
 #: Decompressed data stays in memory up to this size, then spills to /tmp.
 SPOOL_IN_MEMORY = 64 * 1024 * 1024
 _COPY_CHUNK = 1024 * 1024
@@ -128,7 +126,7 @@ def scan_header(stream: IO[bytes], offset: int, max_cards: int) -> None:
     stream.seek(offset)
     scanned = 0
     while scanned < max_cards:
-        chunk = stream.read(min(_SCAN_BLOCKS, -(-(max_cards - scanned) // _CARDS_PER_BLOCK)) * BLOCK)
+        chunk = stream.read(BLOCK)  # block by block: no byte past the END's block is asked for
         for start in range(0, len(chunk) - CARD + 1, CARD):
             if chunk[start : start + 8] == END_CARD:
                 return

@@ -117,7 +117,7 @@ def run_store(name: str, workdir: Path, cases: list[Case], files: dict[str, Path
     launch: dict[str, Callable[[], AbstractContextManager[Store]]] = {
         "moto": moto_store,
         "seaweedfs": lambda: seaweedfs_store(workdir),
-        LATENCY_STORE: lambda: seaweedfs_store(workdir),
+        LATENCY_STORE: lambda: seaweedfs_store(workdir / "latency"),  # a server of its own, empty
     }
     latency = LATENCY_MS if name == LATENCY_STORE else None
     wanted = only or {case.name for case in cases}
