@@ -135,6 +135,8 @@ def run_store(name: str, workdir: Path, cases: list[Case], files: dict[str, Path
             if case.name not in wanted:
                 continue
             impls = (*IMPLS, "pipeline_event", "pipeline_batch") if case.name == "small" else IMPLS
+            if latency:  # every request waits here: one repetition, and no uris run (it adds a HEAD a file)
+                impls = ("pipeline_event", "baseline", "pipeline_batch")
             runs: dict[str, list[dict[str, Any]]] = {impl: [] for impl in impls}
             t1 = time.perf_counter()
             for round_ in range(ROUNDS):
@@ -142,10 +144,10 @@ def run_store(name: str, workdir: Path, cases: list[Case], files: dict[str, Path
                     spec = {
                         "impl": impl, "endpoint": store.url, "inbox": INBOX, "output": OUTPUT,
                         "keys": list(case.keys), "warmup_key": WARMUP_KEY,
-                        "repeat": repeat or REPEAT[case.name],
+                        "repeat": repeat or (1 if latency else REPEAT[case.name]),
                         # tracemalloc and cProfile run after the timed repetitions, once.
                         "trace": round_ == 0 and case.name in TRACED,
-                        "profile": round_ == 0 and impl in IMPLS,
+                        "profile": round_ == 0 and impl in IMPLS and not latency,
                         "latency_ms": latency,
                     }
                     runs[impl].append(run_worker(store, spec))

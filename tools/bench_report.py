@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -133,7 +134,9 @@ def rows(report: dict[str, Any]) -> list[Row]:
         for case, impls in result["cases"].items():
             baseline = impls.get("baseline", {"error": "not run"})
             for figure in FIGURES[case]:
-                project = impls.get(figure.impl, {"error": "not run"})
+                if figure.impl not in impls:  # not measured on this store
+                    continue
+                project = impls[figure.impl]
                 p = None if "error" in project else figure.value(project)
                 b = None if "error" in baseline else figure.value(baseline)
                 if figure.of_size:
@@ -217,7 +220,19 @@ def write_docs(report: dict[str, Any], docs: Path) -> list[Path]:
     markdown.write_text(benchmarks_markdown(report, chart.name))
     profile = docs / "profile.md"
     profile.write_text(profile_markdown(report))
-    return [markdown, chart, profile]
+    raw = docs / "benchmarks.json"  # every measurement, for other analyses (profiles left out)
+    raw.write_text(json.dumps(_without_profiles(report), indent=1) + "\n")
+    return [markdown, chart, profile, raw]
+
+
+def _without_profiles(report: dict[str, Any]) -> dict[str, Any]:
+    stores = {
+        name: {**store, "cases": {case: {impl: {k: v for k, v in m.items() if k != "profile"}
+                                         for impl, m in impls.items()}
+                                  for case, impls in store["cases"].items()}}
+        for name, store in report["stores"].items()
+    }
+    return {**report, "stores": stores}
 
 
 # ---------------------------------------------------------------- benchmarks.md
@@ -535,7 +550,10 @@ def draw_chart(report: dict[str, Any], path: Path) -> None:
     for ax, store in zip(axes[0], stores, strict=True):
         for y, label in enumerate(labels):
             row = next((r for r in targeted if r.store == store and f"{r.case_title}: {r.figure.name}" == label), None)
-            if row is None or row.ratio is None:
+            if row is None:  # the case is not run on this store
+                ax.text(1, y, "not run here", va="center", ha="center", color="#888", fontsize=8)
+                continue
+            if row.ratio is None:
                 ax.text(1, y, "failed", va="center", ha="center", color="#b00")
                 continue
             colour = "#2e8b57" if row.met else "#c0392b"
