@@ -168,7 +168,8 @@ def _reading_ahead(stream: IO[bytes], hdu: Any, shape: tuple[int, ...], plan: Pl
             return nullcontext()
         return stream.streaming(data_start, data_start + int(info["datSpan"]))
     plane_bytes = shape[-2] * shape[-1] * abs(int(hdu.header["BITPIX"])) // 8
-    plane_start = data_start + int(np.ravel_multi_index(plan.plane, shape[:-2])) * plane_bytes if plan.plane else data_start
+    plane_index = int(np.ravel_multi_index(plan.plane, shape[:-2])) if plan.plane else 0
+    plane_start = data_start + plane_index * plane_bytes
     return stream.streaming(plane_start, plane_start + plane_bytes)
 
 

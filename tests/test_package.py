@@ -197,7 +197,9 @@ def test_limits_are_enforced() -> None:
     assert package.check_limits([artifact("function", 10, 10, "direct"), artifact("layer", 60 << 20, 100, "s3")]) == []
     too_big = package.check_limits([artifact("function", 51 << 20, 10, "direct")])
     assert len(too_big) == 1 and "direct upload" in too_big[0]
-    too_wide = package.check_limits([artifact("function", 1, 200 << 20, "direct"), artifact("layer", 1, 60 << 20, "s3")])
+    too_wide = package.check_limits(
+        [artifact("function", 1, 200 << 20, "direct"), artifact("layer", 1, 60 << 20, "s3")]
+    )
     assert len(too_wide) == 1 and "unzipped" in too_wide[0]
 
 

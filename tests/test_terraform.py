@@ -147,7 +147,8 @@ def test_checkov_finds_nothing(tf_env: dict[str, str]) -> None:
     assert bootstrap.returncode == 0, bootstrap.stdout + bootstrap.stderr
     env = {**tf_env, "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "true"}
     result = run(
-        [str(CHECKOV), "--directory", str(TERRAFORM_DIR), "--framework", "terraform", "--skip-download", "--output", "json"],
+        [str(CHECKOV), "--directory", str(TERRAFORM_DIR), "--framework", "terraform", "--skip-download",
+         "--output", "json"],
         env,
         cwd=ROOT,
     )
@@ -162,7 +163,9 @@ def test_checkov_finds_nothing(tf_env: dict[str, str]) -> None:
 # plans against moto -------------------------------------------------------------
 
 
-def test_direct_mode_plan(initialized: dict[str, str], moto_url: str, artifacts: dict[str, str], tmp_path: Path) -> None:
+def test_direct_mode_plan(
+    initialized: dict[str, str], moto_url: str, artifacts: dict[str, str], tmp_path: Path
+) -> None:
     planned = plan(initialized, moto_url, artifacts, tmp_path)
     after = changes(planned)
 
@@ -267,7 +270,9 @@ def test_plan_refuses_an_inbox_named_like_the_output(
 ) -> None:
     # Only the account ID reveals the collision: the precondition catches it at plan time.
     overrides = {"inbox_bucket_name": "fits-ingest-123456789012-output"}
-    result = terraform(["plan", "-input=false", "-lock=false", *local_vars(moto_url, artifacts, **overrides)], initialized)
+    result = terraform(
+        ["plan", "-input=false", "-lock=false", *local_vars(moto_url, artifacts, **overrides)], initialized
+    )
     assert result.returncode == 1
     assert "must be distinct" in " ".join(result.stderr.split()), result.stderr
 

@@ -301,7 +301,8 @@ def report(artifacts: list[Artifact]) -> str:
     lines = [f"{'artifact':<10} {'zipped':>11} {'unzipped':>11} {'files':>6}  delivery  path"]
     for a in artifacts:
         lines.append(
-            f"{a.name:<10} {mib(a.zipped_bytes):>11} {mib(a.unzipped_bytes):>11} {a.files:>6}  {a.delivery:<8}  {a.path}"
+            f"{a.name:<10} {mib(a.zipped_bytes):>11} {mib(a.unzipped_bytes):>11} {a.files:>6}  "
+            f"{a.delivery:<8}  {a.path}"
         )
     total_zipped = sum(a.zipped_bytes for a in artifacts)
     total_unzipped = sum(a.unzipped_bytes for a in artifacts)
