@@ -109,15 +109,13 @@ def draw_thumbnail(hdu: Any, settings: ThumbnailSettings, deadline: Deadline, st
     plan = plan_thumbnail(shape, settings)
     if plan is None:
         return None
-    section: Any = hdu.section
-    if _decompress_whole(hdu, shape, plan):
-        section = section[...]
-
-    def read_rows(start: int, stop: int) -> Any:
-        return section[(*plan.plane, slice(start, stop), slice(None))]
-
     blank = hdu.header.get("BLANK") if "BSCALE" not in hdu.header else None
     with _reading_ahead(stream, hdu, shape, plan):
+        section: Any = hdu.section[...] if _decompress_whole(hdu, shape, plan) else hdu.section
+
+        def read_rows(start: int, stop: int) -> Any:
+            return section[(*plan.plane, slice(start, stop), slice(None))]
+
         image = reduce_image(
             read_rows, shape[-2], plan,
             blank=blank if isinstance(blank, int) else None,
@@ -145,7 +143,7 @@ def _decompress_whole(hdu: Any, shape: tuple[int, ...], plan: Plan) -> bool:
 
     if not isinstance(hdu, CompImageHDU) or len(shape) != 2 or plan.rows_sampled < plan.factor:
         return False
-    return shape[0] * shape[1] * abs(int(hdu.header["BITPIX"])) // 8 <= WHOLE_TILED_IMAGE_BYTES
+    return _plane_bytes(hdu, shape) <= WHOLE_TILED_IMAGE_BYTES
 
 
 def _reading_ahead(stream: IO[bytes], hdu: Any, shape: tuple[int, ...], plan: Plan) -> AbstractContextManager[Any]:
@@ -167,10 +165,15 @@ def _reading_ahead(stream: IO[bytes], hdu: Any, shape: tuple[int, ...], plan: Pl
         if len(shape) > 2:
             return nullcontext()
         return stream.streaming(data_start, data_start + int(info["datSpan"]))
-    plane_bytes = shape[-2] * shape[-1] * abs(int(hdu.header["BITPIX"])) // 8
+    plane_bytes = _plane_bytes(hdu, shape)
     plane_index = int(np.ravel_multi_index(plan.plane, shape[:-2])) if plan.plane else 0
     plane_start = data_start + plane_index * plane_bytes
     return stream.streaming(plane_start, plane_start + plane_bytes)
+
+
+def _plane_bytes(hdu: Any, shape: tuple[int, ...]) -> int:
+    """Bytes of one plane of the image's pixels (its last two axes), at its BITPIX."""
+    return shape[-2] * shape[-1] * abs(int(hdu.header["BITPIX"])) // 8
 
 
 def _is_image(hdu: Any) -> bool:

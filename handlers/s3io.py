@@ -19,7 +19,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -168,20 +167,13 @@ class RangeReader(io.RawIOBase):
 
     def _fetch_parts(self, start: int, end: int) -> bytes:
         """Fetch a range directly; a large one as parallel parts, to stream near the network's rate."""
-        part = self._settings.part_bytes
-        bounds = [(lo, min(lo + part, end)) for lo in range(start, end, part)]
-        if len(bounds) == 1 or self._settings.concurrency == 1:
-            return b"".join(self._fetch_guarded(lo, hi) for lo, hi in bounds)
-        out = bytearray(end - start)
-        view = memoryview(out)
-
-        def fill(bound: tuple[int, int]) -> None:
-            lo, hi = bound
-            view[lo - start : hi - start] = self._fetch_guarded(lo, hi)
-
-        with ThreadPoolExecutor(min(self._settings.concurrency, len(bounds))) as pool:
-            list(pool.map(fill, bounds))
-        return bytes(out)
+        parts = PartStream(self._fetch_guarded, start, end, self._settings.part_bytes, self._settings.concurrency)
+        try:
+            data = parts.read(start, end)
+        finally:
+            parts.close()
+        assert data is not None  # the stream spans exactly this range
+        return data
 
     def _fetch_guarded(self, start: int, end: int) -> bytes:
         """Remember a fault of the store, so that astropy cannot disguise it as bad input.

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.motoserver import HOST, LOCAL_AWS_ENV, moto_server
+from tools.motoserver import HOST, LOCAL_AWS_ENV, moto_server, stop_process
 
 #: Credentials of the benchmark's clients: the dummy pair both stores accept, no session token.
 STORE_AWS_ENV = {name: value for name, value in LOCAL_AWS_ENV.items() if name != "AWS_SESSION_TOKEN"}
@@ -99,12 +99,7 @@ def seaweedfs_store(workdir: Path, startup_s: float = 60.0) -> Iterator[Store]:
         _wait_for_s3(url, process, startup_s, log_path)
         yield Store("seaweedfs", f"SeaweedFS {_weed_version(weed)} (weed mini)", url, dict(STORE_AWS_ENV), process.pid)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout_s=20)
 
 
 def weed_binary() -> Path:

@@ -52,12 +52,17 @@ def moto_server(port: int | None = None, startup_s: float = 30.0) -> Iterator[Mo
         wait_until_ready(url, process, startup_s)
         yield MotoServer(url, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout_s=10)
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout_s: float) -> None:
+    """Ask a server to stop; kill it if it has not within ``timeout_s``."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def wait_until_ready(url: str, process: subprocess.Popen[bytes], startup_s: float) -> None:
