@@ -10,6 +10,7 @@ import logging
 import math
 import numbers
 import warnings
+from collections.abc import Iterable
 from typing import Any
 
 from astropy.io import fits
@@ -26,16 +27,24 @@ _TABLE_TYPES = (fits.BinTableHDU, fits.TableHDU)
 _COLUMN_KEYWORDS = (("name", "TTYPE"), ("format", "TFORM"), ("unit", "TUNIT"), ("dim", "TDIM"))
 
 
-def card_to_json(card: fits.Card) -> dict:
-    """One card as ``keyword``/``value``/``comment``; a card astropy cannot parse
-    keeps its raw text and gets ``"unparsed": true`` instead of failing the file."""
+def cards_to_json(cards: Iterable[fits.Card]) -> list[dict]:
+    """Each card as ``keyword``/``value``/``comment``; a card astropy cannot parse
+    keeps its raw text and gets ``"unparsed": true`` instead of failing the file.
+
+    The warning filters are set once for all the cards: setting them costs more than
+    parsing a card does.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         warnings.simplefilter("error", VerifyWarning)
-        try:
-            return {"keyword": card.keyword, "value": _encode(card.value), "comment": card.comment}
-        except (VerifyError, VerifyWarning, ValueError) as exc:
-            logger.warning("unparsable card %r: %s", card.keyword, exc)
+        return [_card_to_json(card) for card in cards]
+
+
+def _card_to_json(card: fits.Card) -> dict:
+    try:
+        return {"keyword": card.keyword, "value": _encode(card.value), "comment": card.comment}
+    except (VerifyError, VerifyWarning, ValueError) as exc:
+        logger.warning("unparsable card %r: %s", card.keyword, exc)
     return {"keyword": card.keyword, "value": _raw_value(card), "comment": None, "unparsed": True}
 
 
@@ -73,7 +82,7 @@ def _encode_float(value: float) -> float | dict:
 def describe_hdu(index: int, hdu: Any) -> dict:
     """The header of any astropy HDU as a document; its data unit is never read."""
     header = hdu.header  # of a CompImageHDU: the decompressed image's header
-    cards = [card_to_json(card) for card in header.cards]
+    cards = cards_to_json(header.cards)
     values: dict[str, Any] = {}
     for card in cards:
         if not card.get("unparsed"):

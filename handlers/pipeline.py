@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -101,7 +102,7 @@ def _process(source: Source, out: OutputRoot, settings: Settings, deadline: Dead
             raise SourceChangedError(f"{key} was replaced while it was read; its newer version wins")
         described["compression"] = extraction.compression
         written = _write(out, source, described, extraction, earlier=recorded is not None,
-                         concurrency=settings.reads.concurrency)
+                         pool=_writers(settings.reads.concurrency))
     return Outcome(key, "processed", hdus=len(extraction.hdus), thumbnails=len(extraction.thumbnails),
                    outputs=written)
 
@@ -112,7 +113,7 @@ def _write(
     described: dict[str, Any],
     extraction: Extraction,
     earlier: bool,
-    concurrency: int,
+    pool: ThreadPoolExecutor,
 ) -> list[str]:
     """Thumbnails (side by side), then the metadata document; on a fault, take back what was written.
 
@@ -120,7 +121,7 @@ def _write(
     thumbnails may have no counterpart now (one listing finds them).
     """
     key = source.key
-    written = _put_thumbnails(out, extraction.thumbnails, concurrency)
+    written = _put_thumbnails(out, extraction.thumbnails, error_key(key), pool)
     try:
         document = {
             "source": described,
@@ -136,24 +137,43 @@ def _write(
         _take_back(out, written)
         raise
     written.append(metadata_key(key))
-    out.delete(error_key(key))
     if earlier:
         for stale in set(out.children(thumbnail_prefix(key))) - set(written):
             out.delete(stale)
     return written
 
 
-def _put_thumbnails(out: OutputRoot, thumbnails: list[tuple[str, bytes]], concurrency: int) -> list[str]:
-    """PUT every thumbnail, several at once; on a fault, take back those written and raise it."""
-    if not thumbnails:
-        return []
-    with ThreadPoolExecutor(min(concurrency, len(thumbnails)), thread_name_prefix="put") as pool:
-        puts = [(key, pool.submit(out.put, key, png, "image/png")) for key, png in thumbnails]
-    faults = [put.exception() for _, put in puts if put.exception() is not None]
+def _put_thumbnails(
+    out: OutputRoot, thumbnails: list[tuple[str, bytes]], error: str, pool: ThreadPoolExecutor
+) -> list[str]:
+    """PUT every thumbnail, and DELETE ``error`` (an earlier version's record), all side by side.
+
+    On a fault, take back the thumbnails written and raise it.  The error record goes
+    before the metadata is written: it describes a version older than this one either way.
+    """
+    puts = [(key, pool.submit(out.put, key, png, "image/png")) for key, png in thumbnails]
+    writes = [*(put for _, put in puts), pool.submit(out.delete, error)]
+    faults = [write.exception() for write in writes if write.exception() is not None]
     if faults:
         _take_back(out, [key for key, put in puts if put.exception() is None])
         raise faults[0]
     return [key for key, _ in puts]
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _writers(concurrency: int) -> ThreadPoolExecutor:
+    """The threads that write outputs: started once and kept, shared by the objects of a batch.
+
+    Starting threads for each object costs more than its small writes do.
+    """
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(concurrency, thread_name_prefix="write")
+        return _pool
 
 
 def _take_back(out: OutputRoot, written: list[str]) -> None:

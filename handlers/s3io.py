@@ -214,6 +214,8 @@ class S3Source:
         self.ref = ref
         self.settings = settings
         self.stats = ReadStats()
+        #: One GET read the whole object as the key's current version: nothing else needs checking.
+        self._read_whole_current = False
 
     @property
     def key(self) -> str:
@@ -245,7 +247,11 @@ class S3Source:
 
         Checked before anything is written, so that events handled out of order, or an
         object replaced while it was read, never leave outputs of an outdated version.
+        An object read whole in one GET was read as the current version (``_get_range``):
+        that GET was the check, and no HEAD is sent.
         """
+        if self._read_whole_current:
+            return True
         head = self._head_current()
         if head is None:
             return False
@@ -285,13 +291,18 @@ class S3Source:
         return RangeReader(self._get_range, ref.size, self.settings, name=ref.uri)
 
     def _get_range(self, start: int, end: int) -> bytes:
-        """GET bytes [start, end) of exactly the announced object version."""
+        """GET bytes [start, end) of exactly the announced object version.
+
+        A GET of the whole object asks for the key's current version instead, on condition
+        of the announced eTag, and compares the version it got: a small object, read in
+        that one request, is then known current without a HEAD.
+        """
         ref = self.ref
-        guard = {"VersionId": ref.version_id} if ref.version_id else {"IfMatch": f'"{ref.etag}"'}
+        whole = start == 0 and end == ref.size
         for attempt in range(1, BODY_ATTEMPTS + 1):
             try:
                 response = self.client.get_object(
-                    Bucket=ref.bucket, Key=ref.key, Range=f"bytes={start}-{end - 1}", **guard
+                    Bucket=ref.bucket, Key=ref.key, Range=f"bytes={start}-{end - 1}", **self._guard(whole)
                 )
                 body = response["Body"].read()
             except ClientError as exc:
@@ -304,7 +315,10 @@ class S3Source:
                 logger.warning("retrying ranged GET after %s (attempt %d)", exc, attempt)
                 continue
             self.stats.add(len(body))
+            if whole and ref.version_id and _real_version(response.get("VersionId")) != ref.version_id:
+                raise SourceChangedError(f"{ref.uri} was overwritten after the event announced it")
             if len(body) == end - start:
+                self._read_whole_current = whole
                 return body
             if attempt == BODY_ATTEMPTS:
                 raise TransientError(
@@ -312,6 +326,14 @@ class S3Source:
                 )
             logger.warning("short body (%d of %d bytes); retrying", len(body), end - start)
         raise AssertionError("unreachable")
+
+    def _guard(self, current: bool) -> dict[str, str]:
+        """The announced version; or, when ``current`` or no version is known, the key's current
+        one on condition of the announced eTag."""
+        ref = self.ref
+        if ref.version_id and not current:
+            return {"VersionId": ref.version_id}
+        return {"IfMatch": f'"{ref.etag}"'} if ref.etag else {}
 
 
 class LocalSource:

@@ -82,7 +82,7 @@ def reduce_image(
         if blank is not None and block.dtype.kind in "iu":
             block = np.where(block == blank, np.nan, block)
         first = start // plan.factor
-        reduced = block_mean(block.astype(np.float64, copy=False), plan.factor, rows_per_tile)
+        reduced = block_mean(block, plan.factor, rows_per_tile)
         out[first : first + reduced.shape[0]] = reduced
     return out
 
@@ -104,21 +104,32 @@ def _row_blocks(ny: int, plan: Plan) -> Iterator[tuple[int, int, int]]:
 
 
 def block_mean(block: np.ndarray, factor: int, rows_per_tile: int | None = None) -> np.ndarray:
-    """Mean of the finite pixels of each tile of ``rows_per_tile`` x ``factor`` (NaN where none are)."""
+    """Mean of the finite pixels of each tile of ``rows_per_tile`` x ``factor`` (NaN where none are).
+
+    Tiles at the right and bottom edges may be smaller.  Sums accumulate in float64
+    without a float64 copy of the block; an all-finite block (the usual case) needs no
+    mask at all.
+    """
     fy = rows_per_tile or factor
     if factor == fy == 1:
         return np.where(np.isfinite(block), block, np.nan)
     h, w = block.shape
-    ph, pw = math.ceil(h / fy) * fy, math.ceil(w / factor) * factor
-    finite = np.zeros((ph, pw), dtype=bool)
-    finite[:h, :w] = np.isfinite(block)
-    values = np.zeros((ph, pw), dtype=np.float64)
-    np.copyto(values[:h, :w], block, where=finite[:h, :w])
-    shape = (ph // fy, fy, pw // factor, factor)
-    sums = values.reshape(shape).sum(axis=(1, 3))
-    counts = finite.reshape(shape).sum(axis=(1, 3))
+    rows, cols = np.arange(0, h, fy), np.arange(0, w, factor)
+    finite = np.isfinite(block)
+    if finite.all():
+        values = block
+        counts = np.outer(np.diff(rows, append=h), np.diff(cols, append=w))
+    else:
+        values = np.where(finite, block, 0)
+        counts = _tile_sums(finite, rows, cols, np.int64)
+    sums = _tile_sums(values, rows, cols, np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, sums / counts, np.nan)
+
+
+def _tile_sums(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, dtype: type) -> np.ndarray:
+    """Sums over the tiles that start at ``rows`` x ``cols``, accumulated in ``dtype``."""
+    return np.add.reduceat(np.add.reduceat(values, cols, axis=1, dtype=dtype), rows, axis=0)
 
 
 def render_png(image: np.ndarray, settings: ThumbnailSettings) -> tuple[bytes, dict[str, Any]]:

@@ -354,8 +354,11 @@ OLD_KEY = "legacy/written before versioning.fits"
 
 
 def one_image() -> bytes:
-    """A new version of the observation with one image instead of two."""
-    data = np.arange(48 * 64, dtype=np.float32).reshape(48, 64)
+    """A new version of the observation with one image instead of two, and of 4 MiB.
+
+    Over READ_WHOLE_OBJECT_BYTES, it is read by version in ranges, then HEADed for its currency.
+    """
+    data = np.arange(1024 * 1024, dtype=np.float32).reshape(1024, 1024)
     buffer = io.BytesIO()
     fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(data, name="SCI_F850LP")]).writeto(buffer)
     return buffer.getvalue()
@@ -452,9 +455,9 @@ def test_the_scenario_takes_every_path(recorded: list[Call]) -> None:
     seen = {(c.operation, bool(c.params.get("VersionId")), bool(c.params.get("IfMatch")), c.status) for c in recorded}
     for expected in [
         ("HeadObject", False, False, 404),  # metadata not there yet; the removed source
-        ("HeadObject", False, False, 200),  # the source's currency; a re-delivery's metadata
-        ("GetObject", True, False, 206),  # ranged, by version
-        ("GetObject", False, True, 206),  # ranged, If-Match
+        ("HeadObject", False, False, 200),  # a large source's currency; a re-delivery's metadata
+        ("GetObject", True, False, 206),  # ranged, by version: a large object
+        ("GetObject", False, True, 206),  # If-Match: a small object read whole, as the current version
         ("PutObject", False, False, 200),
         ("DeleteObject", False, False, 204),
         ("ListObjectsV2", False, False, 200),

@@ -66,8 +66,10 @@ def test_drizzle_file_gives_metadata_and_two_thumbnails(s3: Any, requests_sent: 
         assert len(doc["hdus"]) == len(hdul)
         assert [c["keyword"] for c in sci["cards"]] == list(hdul[1].header.keys())
     # What reading cost is counted, and matches what the client really sent.
-    # HEAD, one GET of the whole object (89 KB, under READ_WHOLE_OBJECT_BYTES), HEAD.
-    assert doc["processor"]["requests"] == requests_sent.on_bucket(INBOX) == 3
+    # HEAD (a URI carries no size), then one GET of the whole object (89 KB, under
+    # READ_WHOLE_OBJECT_BYTES) as the key's current version: it is the currency check too.
+    assert doc["processor"]["requests"] == requests_sent.on_bucket(INBOX) == 2
+    assert [call[0] for call in requests_sent.calls if call[1] == INBOX] == ["HeadObject", "GetObject"]
     assert doc["processor"]["bytes_read"] == DRIZZLE.stat().st_size  # 89 KB: read once, never twice
     png = s3.get_object(Bucket=OUTPUT, Key=sci["thumbnail"])
     assert png["ContentType"] == "image/png"
@@ -123,6 +125,17 @@ def test_event_for_an_overwritten_object_is_superseded(s3: Any, context: Any) ->
     upload(s3, "x.fits", b"SIMPLE  = something else entirely")
     event = s3_notification("x.fits", etag=old["ETag"].strip('"'), size=old["ContentLength"])
     assert ingest.handler(event, context)["outcomes"][0]["status"] == "superseded"
+    assert output_keys(s3) == []
+
+
+def test_a_small_object_is_shown_current_by_its_one_get(s3: Any, requests_sent: RequestLog, context: Any) -> None:
+    """The same bytes uploaded again: the eTag still matches, the version does not."""
+    first = upload(s3, KEY, DRIZZLE.read_bytes())
+    upload(s3, KEY, DRIZZLE.read_bytes())
+    event = s3_notification(KEY, etag=first["ETag"].strip('"'), size=first["ContentLength"])
+    event["Records"][0]["s3"]["object"]["versionId"] = first["VersionId"]
+    assert ingest.handler(event, context)["outcomes"][0]["status"] == "superseded"
+    assert [call[0] for call in requests_sent.calls if call[1] == INBOX] == ["GetObject"]
     assert output_keys(s3) == []
 
 

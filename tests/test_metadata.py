@@ -1,4 +1,4 @@
-"""describe_hdu, card_to_json and celestial_wcs on FITS files written and reopened here."""
+"""describe_hdu, cards_to_json and celestial_wcs on FITS files written and reopened here."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from astropy.io.fits.hdu.base import ExtensionHDU
 from astropy.utils.exceptions import AstropyUserWarning
 from astropy.wcs import WCS
 
-from handlers.metadata import card_to_json, describe_hdu
+from handlers.metadata import cards_to_json, describe_hdu
 from handlers.wcsinfo import celestial_wcs
 
 RA, DEC = 11.354, 40.6477
@@ -107,7 +107,7 @@ def test_every_card_is_kept_in_order(tmp_path):
 )
 def test_values_are_encoded_as_strict_json(tmp_path, card, value):
     with fits.open(raw_header_file(tmp_path, card)) as hdul:
-        encoded = card_to_json(hdul[0].header.cards[3])
+        [encoded] = cards_to_json([hdul[0].header.cards[3]])
 
     assert encoded["value"] == value
     assert type(encoded["value"]) is type(value)  # True is not 1, 2500.0 is not 2500
@@ -119,7 +119,7 @@ def test_nan_is_spelled_out():
     card = fits.Card("X", 1.0)
     card._value = math.nan  # a parsed card cannot hold NaN: FITS has no spelling for it
 
-    assert card_to_json(card)["value"] == {"float": "NaN"}
+    assert cards_to_json([card])[0]["value"] == {"float": "NaN"}
 
 
 def test_unparsable_cards_keep_their_raw_text(tmp_path, caplog):

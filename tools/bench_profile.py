@@ -51,7 +51,7 @@ def _pipeline_stages(table: dict[Key, tuple[Any, ...]]) -> dict[str, float]:
     return {
         "total": _cum(table, "handlers/pipeline.py", "process"),
         # The source's HEAD, the HEAD of the output that tells a redelivered event, and the
-        # HEAD that checks the source is still current before writing.
+        # HEAD that checks a large source is still current before writing.
         "resolve": _cum(table, H, "resolve", "is_current")
         + (_cum(table, H, "_already_done") or _cum(table, "handlers/outputs.py", "recorded_source")),
         # Opening the file, parsing each header, describing it (cards, WCS), skipping data units.
