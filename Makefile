@@ -1,13 +1,34 @@
-# Every target bootstraps .venv from the requirements files on first use.
+# Every target that runs Python bootstraps .venv from the requirements files on first use.
+#
+#   make test                          the whole test suite (what .ci/run calls)
+#   make demo                          the main job on a local moto server
+#   make package [ARCH=x86_64|arm64]   Lambda artifacts under build/<arch>/
+#   make deploy  [ARCH=...] [TF_APPLY_ARGS=-auto-approve]
+#                                      terraform init + apply against real AWS
+#   make local-up / local-down [MOTO_PORT=5000]
+#                                      the same stack on a moto server + a local worker
+#   make bench [BENCH_ARGS=--quick]    this project against the download-everything baseline
+#   make load                          the 2,000-object load scenario, figures to docs/load.md
+#   make checkov                       the Terraform stack's security scan
 PYTHON ?= python3
+TERRAFORM ?= terraform
+ARCH ?= x86_64
+MOTO_PORT ?= 5000
+TF_APPLY_ARGS ?=
+BENCH_ARGS ?=
+
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The bench's own tools (SeaweedFS's `weed`, matplotlib), installed into .venv on first use
+# and again whenever requirements-bench.txt changes.
+BENCH_STAMP := $(VENV)/.bench-installed
+# checkov pins boto3 and friends differently from requirements.txt: its own venv.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
-.PHONY: venv test demo load
-
-include mk/infra.mk
--include mk/bench.mk
+.PHONY: venv test demo load package deploy local-up local-down bench checkov-venv checkov
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +45,43 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m tools.demo
 
-# The load scenario alone (tests/test_load.py runs it too): figures to docs/load.md.
+# The load scenario alone (tests/test_load.py runs it too).
 load: $(STAMP)
 	$(PY) -m tools.loadrun 2000
+
+package: $(STAMP)
+	$(PY) tools/package.py --arch $(ARCH)
+
+# Uses the user's own Terraform configuration, registry and AWS credentials (no
+# mirror, no local endpoints); apply asks for confirmation unless told otherwise.
+deploy: package
+	$(TERRAFORM) -chdir=terraform init -input=false
+	$(TERRAFORM) -chdir=terraform apply -var architecture=$(ARCH) $(TF_APPLY_ARGS)
+
+local-up: $(STAMP)
+	$(PY) tools/package.py --arch x86_64
+	MOTO_PORT=$(MOTO_PORT) $(PY) tools/local_stack.py up
+
+local-down: $(STAMP)
+	MOTO_PORT=$(MOTO_PORT) $(PY) tools/local_stack.py down
+
+$(BENCH_STAMP): requirements-bench.txt $(STAMP)
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
+bench: $(STAMP) $(BENCH_STAMP)
+	$(PY) -m tools.bench $(BENCH_ARGS)
+
+# The stamp names the version: bumping CHECKOV_VERSION rebuilds the venv, and a
+# re-run with the venv in place costs nothing.
+checkov-venv: $(CHECKOV_STAMP)
+
+$(CHECKOV_STAMP):
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	touch $@
+
+checkov: checkov-venv
+	CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=true \
+		$(CHECKOV_VENV)/bin/checkov --directory terraform --framework terraform --skip-download --compact --quiet

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -37,6 +36,7 @@ from .observability import logger, metrics, tracer
 from .outputs import BucketOutput
 from .pipeline import Outcome, process, remove
 from .s3io import S3Source, make_s3_client
+from .threads import kept_pool
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -106,11 +106,9 @@ class ConcurrentBatchProcessor(BatchProcessor):
 def side_by_side(work: Callable[[Any], Any], items: Iterable[Any], workers: int) -> list[Any]:
     """``work`` on each item, up to ``workers`` (BATCH_CONCURRENCY) at once; results in order."""
     items = list(items)
-    workers = min(workers, len(items))
-    if workers <= 1:
+    if workers <= 1 or len(items) <= 1:
         return [work(item) for item in items]
-    with ThreadPoolExecutor(workers, thread_name_prefix="object") as pool:
-        return list(pool.map(work, items))
+    return list(kept_pool("object", workers).map(work, items))
 
 
 def _ingest_or_fault(ref: ObjectRef, deadline: Deadline) -> Outcome | TransientError:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from .layout import error_key, metadata_key, thumbnail_prefix
 from .observability import stage
 from .outputs import SOURCE_ETAG, SOURCE_VERSION, OutputRoot
 from .s3io import RangeReader, ReadStats
+from .threads import kept_pool
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def _process(source: Source, out: OutputRoot, settings: Settings, deadline: Dead
             raise SourceChangedError(f"{key} was replaced while it was read; its newer version wins")
         described["compression"] = extraction.compression
         written = _write(out, source, described, extraction, earlier=recorded is not None,
-                         pool=_writers(settings.reads.concurrency))
+                         pool=_writers(settings))
     return Outcome(key, "processed", hdus=len(extraction.hdus), thumbnails=len(extraction.thumbnails),
                    outputs=written)
 
@@ -160,20 +160,9 @@ def _put_thumbnails(
     return [key for key, _ in puts]
 
 
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _writers(concurrency: int) -> ThreadPoolExecutor:
-    """The threads that write outputs: started once and kept, shared by the objects of a batch.
-
-    Starting threads for each object costs more than its small writes do.
-    """
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(concurrency, thread_name_prefix="write")
-        return _pool
+def _writers(settings: Settings) -> ThreadPoolExecutor:
+    """The threads that write outputs, shared by a batch's objects: READ_CONCURRENCY writes each."""
+    return kept_pool("write", settings.batch_concurrency * settings.reads.concurrency)
 
 
 def _take_back(out: OutputRoot, written: list[str]) -> None:

@@ -105,6 +105,25 @@ def test_block_mean_averages_only_finite_pixels_of_each_tile() -> None:
     assert np.isnan(block_mean(np.full((2, 2), np.nan), 2)).all()
 
 
+@pytest.mark.parametrize("dtype", [">f4", "<f8", ">i2"])
+@pytest.mark.parametrize("with_nans", [False, True])
+def test_block_mean_matches_each_tile_averaged_by_itself(dtype: str, with_nans: bool) -> None:
+    """Big-endian FITS pixels and ragged edge tiles (11 x 13 by 4 x 3), exact to float64."""
+    block = (np.random.default_rng(7).normal(100, 30, (11, 13))).astype(dtype)
+    if with_nans and block.dtype.kind == "f":
+        block[2, 1:3] = np.nan
+        block[8:, 12] = np.nan  # the whole last column of the bottom-right tile
+    reduced = block_mean(block, 3, rows_per_tile=4)
+    expected = np.full((3, 5), np.nan)
+    for ty in range(3):
+        for tx in range(5):
+            tile = block[ty * 4 : ty * 4 + 4, tx * 3 : tx * 3 + 3].astype(np.float64)
+            if np.isfinite(tile).any():
+                expected[ty, tx] = tile[np.isfinite(tile)].mean()
+    np.testing.assert_allclose(reduced, expected, rtol=1e-12)  # NaN where expected is NaN, and only there
+    assert np.isnan(reduced[2, 4]) == (with_nans and block.dtype.kind == "f")  # a tile with no finite pixel
+
+
 def test_rows_are_read_in_bounded_blocks() -> None:
     image = np.ones((4096, 4096), dtype=np.float32)
     config = ThumbnailSettings(max_size=512, block_bytes=1024 * 1024)
