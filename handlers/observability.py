@@ -7,17 +7,68 @@ disables itself outside Lambda (no daemon to talk to), where ``stage`` then cost
 from __future__ import annotations
 
 import os
-from contextlib import AbstractContextManager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "fits-ingest")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "FitsIngest")
 
+
+class _Unrecorded(BaseSegment):
+    """A subsegment of tracing that is off: everything put on it is dropped."""
+
+    def close(self, end_time: int | None = None) -> None: ...
+
+    def add_subsegment(self, subsegment: Any) -> None: ...
+
+    def remove_subsegment(self, subsegment: Any) -> None: ...
+
+    def put_annotation(self, key: str, value: Any) -> None: ...
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None: ...
+
+    def add_exception(self, exception: BaseException, stack: Any, remote: bool = False) -> None: ...
+
+
+class Untraced(BaseProvider):
+    """The provider of a Tracer that is off, which never imports aws-xray-sdk.
+
+    Powertools otherwise imports the SDK and builds its recorder even for a disabled
+    Tracer: about 0.2 s of every cold start where nothing is traced (the CLI, the local
+    worker, a function with POWERTOOLS_TRACE_DISABLED).
+    """
+
+    @contextmanager
+    def in_subsegment(self, name: str | None = None, **kwargs: Any) -> Iterator[BaseSegment]:
+        yield _Unrecorded()
+
+    @asynccontextmanager
+    async def in_subsegment_async(self, name: str | None = None, **kwargs: Any) -> AsyncIterator[BaseSegment]:
+        yield _Unrecorded()
+
+    def put_annotation(self, key: str, value: Any) -> None: ...
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None: ...
+
+    def patch(self, modules: Sequence[str]) -> None: ...
+
+    def patch_all(self) -> None: ...
+
+
+def _tracer() -> Tracer:
+    """Powertools' Tracer; where Powertools' own rule says tracing is off, without aws-xray-sdk."""
+    if Tracer._is_tracer_disabled():  # POWERTOOLS_TRACE_DISABLED, or not in Lambda
+        return Tracer(service=SERVICE, disabled=True, provider=Untraced())
+    return Tracer(service=SERVICE)
+
+
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = _tracer()
 
 
 def stage(name: str) -> AbstractContextManager[Any]:

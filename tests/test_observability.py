@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +15,8 @@ from handlers import ingest
 from handlers.observability import logger
 
 from .conftest import DRIZZLE, INBOX
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:
@@ -59,3 +65,17 @@ def test_tracing_is_off_and_silent_outside_lambda(s3: Any, context: Any, capfd: 
     ingest.handler({"uris": [f"s3://{INBOX}/a.fits"]}, context)
     captured = capfd.readouterr()
     assert "xray" not in (captured.out + captured.err).lower()
+
+
+@pytest.mark.parametrize("in_lambda", [False, True])
+def test_aws_xray_sdk_is_imported_only_where_tracing_is_on(in_lambda: bool) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAMBDA_", "AWS_LAMBDA_", "POWERTOOLS_TRACE"))}
+    if in_lambda:
+        env.update(LAMBDA_TASK_ROOT=str(ROOT), AWS_LAMBDA_FUNCTION_NAME="fits-ingest")
+    code = ("import sys, handlers.ingest\n"
+            "from handlers.observability import tracer\n"
+            "print('aws_xray_sdk.core' in sys.modules, tracer.disabled, type(tracer.provider).__module__)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    loaded, disabled, provider = done.stdout.split()
+    assert (loaded, disabled) == (str(in_lambda), str(not in_lambda))
+    assert provider.startswith("aws_xray_sdk") == in_lambda
