@@ -115,13 +115,14 @@ def _write(
     earlier: bool,
     pool: ThreadPoolExecutor,
 ) -> list[str]:
-    """Thumbnails (side by side), then the metadata document; on a fault, take back what was written.
+    """Thumbnails and the DELETE of an earlier error record (side by side), then the metadata
+    document; on a fault, take back what was written.
 
     ``earlier``: a metadata document of an earlier version existed, so some of its
     thumbnails may have no counterpart now (one listing finds them).
     """
     key = source.key
-    written = _put_thumbnails(out, extraction.thumbnails, error_key(key), pool)
+    written = _put_thumbnails_drop_error(out, extraction.thumbnails, error_key(key), pool)
     try:
         document = {
             "source": described,
@@ -143,7 +144,7 @@ def _write(
     return written
 
 
-def _put_thumbnails(
+def _put_thumbnails_drop_error(
     out: OutputRoot, thumbnails: list[tuple[str, bytes]], error: str, pool: ThreadPoolExecutor
 ) -> list[str]:
     """PUT every thumbnail, and DELETE ``error`` (an earlier version's record), all side by side.
