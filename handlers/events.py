@@ -33,6 +33,8 @@ class ObjectRef:
     """One object version announced by an event; the key is decoded.
 
     ``removed`` marks a deletion: the object's derived outputs are to be removed.
+    ``notified``: an S3 notification announced the version as just written, so it has
+    almost surely not been processed yet (a Batch Operations task or a URI may be a re-run).
     """
 
     bucket: str
@@ -42,6 +44,7 @@ class ObjectRef:
     size: int | None = None
     sequencer: str | None = None
     removed: bool = False
+    notified: bool = False
 
     @property
     def uri(self) -> str:
@@ -120,6 +123,7 @@ def _refs_from_record(record: Mapping[str, Any]) -> list[ObjectRef]:
             size=obj.get("size"),
             sequencer=obj.get("sequencer"),
             removed=removed,
+            notified=True,
         )
     ]
 
@@ -140,6 +144,7 @@ def _refs_from_eventbridge(event: Mapping[str, Any]) -> list[ObjectRef]:
             size=obj.get("size"),
             sequencer=obj.get("sequencer"),
             removed=event.get("detail-type") == "Object Deleted",
+            notified=True,
         )
     ]
 

@@ -1,8 +1,10 @@
 """Writers for the output root: an S3 bucket (the Lambda) or a local folder (the CLI).
 
-Both answer the same three calls, so the pipeline does not know which it writes to.
+Both answer the same calls, so the pipeline does not know which it writes to.
 The metadata document carries its source's eTag and version as S3 user metadata, so
-a re-delivered event is recognised with one HEAD instead of a GET of the document.
+a re-delivered event is recognised with one HEAD instead of a GET of the document;
+``put_if_absent`` (S3's conditional write) answers whether any document was there
+without asking first.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ class OutputRoot(Protocol):
     def put(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str] | None = None) -> None:
         """Write one output object (whole, or not at all)."""
 
+    def put_if_absent(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str]) -> bool:
+        """Write ``key`` only if it does not exist; False (nothing written) if it does."""
+
     def recorded_source(self, key: str) -> dict[str, str] | None:
         """The source eTag/version recorded with the metadata document at ``key``, if any."""
 
@@ -49,6 +54,22 @@ class BucketOutput:
 
     def put(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str] | None = None) -> None:
         self._call("put_object", key, Body=body, ContentType=content_type, Metadata=dict(tags or {}))
+
+    def put_if_absent(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str]) -> bool:
+        """``If-None-Match: *``: S3 answers 412 when the key has a current version.
+
+        A 409 (a conditional write of the same key in flight) is a fault to retry.
+        """
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type,
+                                   Metadata=dict(tags), IfNoneMatch="*")
+        except ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 412:
+                return False
+            raise classify_client_error(exc, f"{self.uri}{key}") from exc
+        except BotoCoreError as exc:
+            raise TransientError(f"put_object {self.uri}{key}: {exc}") from exc
+        return True
 
     def recorded_source(self, key: str) -> dict[str, str] | None:
         try:
@@ -93,10 +114,27 @@ class FolderOutput:
     def put(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str] | None = None) -> None:
         """Write through a temporary name and rename, so a reader never sees half a file."""
         path = self.root / key
+        os.replace(self._partial(path, body), path)
+
+    def put_if_absent(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str]) -> bool:
+        """A hard link to the written file fails where the name exists: create-if-absent, atomically."""
+        path = self.root / key
+        partial = self._partial(path, body)
+        try:
+            os.link(partial, path)
+        except FileExistsError:
+            return False
+        finally:
+            partial.unlink()
+        return True
+
+    @staticmethod
+    def _partial(path: Path, body: bytes) -> Path:
+        """``body`` written under a temporary name beside ``path``."""
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.partial")
         partial.write_bytes(body)
-        os.replace(partial, path)
+        return partial
 
     def recorded_source(self, key: str) -> dict[str, str] | None:
         try:

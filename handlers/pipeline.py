@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 class Source(Protocol):
     key: str
     stats: ReadStats
+    notified: bool  # an S3 notification announced this version as just written
 
     def resolve(self) -> object: ...
 
@@ -88,23 +89,37 @@ def _process(source: Source, out: OutputRoot, settings: Settings, deadline: Dead
     with stage("resolve"):
         source.resolve()
     described = source.describe()
-    recorded = out.recorded_source(metadata_key(key))
-    if described["etag"] and recorded == _identity(described):
-        return Outcome(key, "skipped")
+    earlier: bool | None = None  # an earlier run's metadata exists; None: the metadata's write will tell
+    if _asks_first(source, described, settings):
+        recorded = out.recorded_source(metadata_key(key))
+        if described["etag"] and recorded == _identity(described):
+            return Outcome(key, "skipped")
+        earlier = recorded is not None
     try:
         _check_size(described, settings.limits)
         with stage("read"):
             extraction = extract(source.open(), key, settings, deadline)
     except InputError as exc:
-        return _reject(out, source, described, exc, earlier=recorded is not None)
+        return _reject(out, source, described, exc, earlier)
     with stage("write"):
         if not source.is_current():
             raise SourceChangedError(f"{key} was replaced while it was read; its newer version wins")
         described["compression"] = extraction.compression
-        written = _write(out, source, described, extraction, earlier=recorded is not None,
-                         pool=_writers(settings))
+        written = _write(out, source, described, extraction, earlier, pool=_writers(settings))
     return Outcome(key, "processed", hdus=len(extraction.hdus), thumbnails=len(extraction.thumbnails),
                    outputs=written)
+
+
+def _asks_first(source: Source, described: dict[str, Any], settings: Settings) -> bool:
+    """Whether to look for an earlier run's metadata (one HEAD) before reading the object.
+
+    A version that a notification announced as just written has almost surely not been
+    processed; when it is small enough to be read in one GET, it is read straight away,
+    and the conditional write of its metadata tells whether an earlier document existed
+    (a rare re-delivery is then processed again).  A re-run (Batch Operations, URIs, the
+    CLI) or a larger object is checked first, so that one already done is skipped unread.
+    """
+    return not (source.notified and (described["size"] or 0) <= settings.reads.whole_object)
 
 
 def _write(
@@ -112,14 +127,14 @@ def _write(
     source: Source,
     described: dict[str, Any],
     extraction: Extraction,
-    earlier: bool,
+    earlier: bool | None,
     pool: ThreadPoolExecutor,
 ) -> list[str]:
     """Thumbnails and the DELETE of an earlier error record (side by side), then the metadata
     document; on a fault, take back what was written.
 
-    ``earlier``: a metadata document of an earlier version existed, so some of its
-    thumbnails may have no counterpart now (one listing finds them).
+    ``earlier``: a metadata document of an earlier run existed (None: not known yet), so
+    some of its thumbnails may have no counterpart now (one listing finds them).
     """
     key = source.key
     written = _put_thumbnails_drop_error(out, extraction.thumbnails, error_key(key), pool)
@@ -133,7 +148,7 @@ def _write(
         }
         identity = _identity(described)
         tags = {SOURCE_ETAG: identity["etag"], SOURCE_VERSION: identity["version_id"]}
-        out.put(metadata_key(key), _json(document), "application/json", tags)
+        earlier = _put_metadata(out, metadata_key(key), _json(document), tags, earlier)
     except IngestError:
         _take_back(out, written)
         raise
@@ -142,6 +157,20 @@ def _write(
         for stale in set(out.children(thumbnail_prefix(key))) - set(written):
             out.delete(stale)
     return written
+
+
+def _put_metadata(out: OutputRoot, key: str, body: bytes, tags: dict[str, str], earlier: bool | None) -> bool:
+    """Write the metadata document; return whether an earlier run's was there.
+
+    Where that is not known yet, the document is first written on condition that none
+    exists (S3's ``If-None-Match: *``), and only where one does is it written over.
+    """
+    if earlier is None:
+        if out.put_if_absent(key, body, "application/json", tags):
+            return False
+        earlier = True
+    out.put(key, body, "application/json", tags)
+    return earlier
 
 
 def _put_thumbnails_drop_error(
@@ -176,12 +205,17 @@ def _take_back(out: OutputRoot, written: list[str]) -> None:
 
 
 def _reject(
-    out: OutputRoot, source: Source, described: dict[str, Any], exc: InputError, earlier: bool
+    out: OutputRoot, source: Source, described: dict[str, Any], exc: InputError, earlier: bool | None
 ) -> Outcome:
-    """Record why the object was refused, and remove the outputs of an earlier version of it."""
+    """Record why the object was refused, and remove the outputs of an earlier version of it.
+
+    ``earlier`` as for ``_write``; where it is not known, one HEAD asks (rejections are rare).
+    """
     record = {"source": described, "error": _error_fields(exc), "processor": _processor(source)}
     with stage("write-error"):
         out.put(error_key(source.key), _json(record), "application/json")
+        if earlier is None:
+            earlier = out.recorded_source(metadata_key(source.key)) is not None
         if earlier:
             _remove_derived(out, source.key, keep_error=True)
     logger.info("rejected %s: %s", source.key, exc)

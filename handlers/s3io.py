@@ -221,6 +221,10 @@ class S3Source:
     def key(self) -> str:
         return self.ref.key
 
+    @property
+    def notified(self) -> bool:
+        return self.ref.notified
+
     def resolve(self) -> ObjectRef:
         """Fill in size, eTag and version with one HEAD when the event did not carry them."""
         if self.ref.size is not None and (self.ref.etag or self.ref.version_id):
@@ -338,6 +342,8 @@ class S3Source:
 
 class LocalSource:
     """A local file read through the same counting reader, for the CLI."""
+
+    notified = False
 
     def __init__(self, path: str, settings: ReadSettings) -> None:
         self.path = path

@@ -104,6 +104,57 @@ def test_redelivery_is_skipped_with_one_head_and_no_read(
     assert first == second
 
 
+def notified(head: dict[str, Any], key: str = KEY) -> dict[str, Any]:
+    """The S3 notification of the version that ``head`` describes."""
+    event = s3_notification(key, etag=head["ETag"].strip('"'), size=head["ContentLength"])
+    event["Records"][0]["s3"]["object"]["versionId"] = head["VersionId"]
+    return event
+
+
+def test_a_notified_small_object_is_processed_without_asking_first(
+    s3: Any, requests_sent: RequestLog, context: Any
+) -> None:
+    """Its GET, two thumbnails, the DELETE of any error record, and the metadata: no HEAD, no listing."""
+    result = ingest.handler(notified(upload(s3, KEY, DRIZZLE.read_bytes())), context)
+    assert result["outcomes"][0]["status"] == "processed"
+    assert sorted(call[0] for call in requests_sent.calls) == ["DeleteObject", "GetObject", *["PutObject"] * 3]
+    assert output_keys(s3) == [f"metadata/{KEY}.json", f"thumbnails/{KEY}/1-SCI_F850LP.png",
+                               f"thumbnails/{KEY}/2-WHT_F850LP.png"]
+
+
+def test_a_redelivered_notification_is_processed_again_to_the_same_outputs(
+    s3: Any, requests_sent: RequestLog, context: Any
+) -> None:
+    event = notified(upload(s3, KEY, DRIZZLE.read_bytes()))
+    ingest.handler(event, context)
+    first = {k: s3.get_object(Bucket=OUTPUT, Key=k)["Body"].read() for k in output_keys(s3)}
+    requests_sent.calls.clear()
+    assert ingest.handler(event, context)["outcomes"][0]["status"] == "processed"
+    # The conditional write of the metadata met the first document: written over, thumbnails listed.
+    assert requests_sent.count("PutObject") == 2 + 2 and requests_sent.count("ListObjectsV2") == 1
+    assert requests_sent.count("HeadObject") == 0
+    second = {k: s3.get_object(Bucket=OUTPUT, Key=k)["Body"].read() for k in output_keys(s3)}
+    assert second.keys() == first.keys()
+    assert all(second[k] == first[k] for k in first if k.endswith(".png"))
+    assert read_json(s3, f"metadata/{KEY}.json")["hdus"] == json.loads(first[f"metadata/{KEY}.json"])["hdus"]
+
+
+def test_a_notified_version_with_fewer_images_loses_the_stale_thumbnail(s3: Any, context: Any) -> None:
+    ingest.handler(notified(upload(s3, KEY, DRIZZLE.read_bytes())), context)
+    with fits.open(DRIZZLE) as hdul:
+        buffer = io.BytesIO()
+        fits.HDUList([fits.PrimaryHDU(header=hdul[0].header),
+                      fits.ImageHDU(hdul[1].data, header=hdul[1].header)]).writeto(buffer)
+    assert ingest.handler(notified(upload(s3, KEY, buffer.getvalue())), context)["outcomes"][0]["status"] == "processed"
+    assert output_keys(s3) == [f"metadata/{KEY}.json", f"thumbnails/{KEY}/1-SCI_F850LP.png"]
+
+
+def test_a_notified_bad_version_replaces_the_outputs_of_the_good_one(s3: Any, context: Any) -> None:
+    ingest.handler(notified(upload(s3, KEY, DRIZZLE.read_bytes())), context)
+    assert ingest.handler(notified(upload(s3, KEY, b"not fits")), context)["outcomes"][0]["status"] == "rejected"
+    assert output_keys(s3) == [f"errors/{KEY}.json"]
+
+
 def test_a_new_version_is_processed_again(s3: Any, context: Any) -> None:
     upload(s3, KEY, DRIZZLE.read_bytes())
     event = {"uris": [f"s3://{INBOX}/{KEY}"]}
@@ -161,11 +212,11 @@ def test_bad_input_gets_an_error_record_and_no_retry(
     assert record["source"]["key"] == "bad/input file.fits" and record["source"]["size"] == len(body)
 
 
-def test_a_fixed_upload_replaces_the_error_record(s3: Any, context: Any) -> None:
-    upload(s3, KEY, b"not fits")
-    ingest.handler({"uris": [f"s3://{INBOX}/{KEY}"]}, context)
-    upload(s3, KEY, DRIZZLE.read_bytes())
-    ingest.handler({"uris": [f"s3://{INBOX}/{KEY}"]}, context)
+@pytest.mark.parametrize("by", ["uri", "notification"])
+def test_a_fixed_upload_replaces_the_error_record(s3: Any, context: Any, by: str) -> None:
+    for body in (b"not fits", DRIZZLE.read_bytes()):
+        head = upload(s3, KEY, body)
+        ingest.handler({"uris": [f"s3://{INBOX}/{KEY}"]} if by == "uri" else notified(head), context)
     assert f"errors/{KEY}.json" not in output_keys(s3)
     assert f"metadata/{KEY}.json" in output_keys(s3)
 
