@@ -21,6 +21,7 @@ from .fitsread import as_input_error, check_data_present, scan_header, uncompres
 from .layout import thumbnail_key
 from .observability import stage
 from .s3io import RangeReader
+from .threads import cpu_turn
 from .thumbnails import Plan, Thumbnail, plan_thumbnail, reduce_image, render_png
 
 #: At most this many distinct astropy warnings are kept in a metadata document.
@@ -49,7 +50,9 @@ def extract(reader: RangeReader, key: str, settings: Settings, deadline: Deadlin
         warnings.simplefilter("always")
         try:
             with uncompressed(reader, settings.limits.max_decompressed_bytes) as (stream, compression):
-                extraction = _walk(stream, key, settings, deadline)
+                # Read, an object of one GET is in memory: reading it further waits on nothing.
+                with cpu_turn() if reader.held_whole else nullcontext():
+                    extraction = _walk(stream, key, settings, deadline)
                 extraction.compression = compression
         except IngestError:
             raise

@@ -90,6 +90,11 @@ class RangeReader(io.RawIOBase):
     def size(self) -> int:
         return self._size
 
+    @property
+    def held_whole(self) -> bool:
+        """Whether the first read fetches the whole object (at most ``whole_object`` bytes), kept in memory."""
+        return self._size <= self._settings.whole_object
+
     def readable(self) -> bool:
         return True
 

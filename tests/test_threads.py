@@ -1,10 +1,21 @@
-"""kept_pool: one pool per name and size for the whole process, its threads reused."""
+"""kept_pool: one pool per name and size for the whole process, its threads reused; the CPU turn."""
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
+from typing import Any
 
+import pytest
+
+from handlers import extract, threads
+from handlers.config import Settings
+from handlers.outputs import FolderOutput
+from handlers.pipeline import process
+from handlers.s3io import LocalSource
 from handlers.threads import kept_pool
+
+from .conftest import DRIZZLE
 
 
 def test_a_pool_is_started_once_and_kept_across_calls() -> None:
@@ -15,3 +26,22 @@ def test_a_pool_is_started_once_and_kept_across_calls() -> None:
     assert again is pool
     assert first | second <= {"test-kept_0", "test-kept_1"}  # no new threads for the second call
     assert kept_pool("test-kept", 3) is not pool  # another size is another pool (BATCH_CONCURRENCY changed)
+
+
+@pytest.mark.parametrize(("whole_object", "in_turn"), [(1024 * 1024, True), (0, False)])
+def test_only_an_object_held_whole_is_extracted_in_the_cpu_turn(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, whole_object: int, in_turn: bool
+) -> None:
+    """Read in one GET, the drizzle file waits on nothing more; read in ranges, it would hold the turn over S3."""
+    held = []
+    walk = extract._walk
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        held.append(threads._cpu.locked())
+        return walk(*args, **kwargs)
+
+    monkeypatch.setattr(extract, "_walk", spy)
+    settings = Settings.from_env({"OUTPUT_BUCKET": "unused", "READ_WHOLE_OBJECT_BYTES": str(whole_object)})
+    outcome = process(LocalSource(str(DRIZZLE), settings.reads), FolderOutput(tmp_path), settings)
+    assert outcome.status == "processed" and held == [in_turn]
+    assert not threads._cpu.locked()
