@@ -312,8 +312,10 @@ def benchmarks_markdown(report: dict[str, Any], chart_name: str) -> str:
     w("A cProfile of one more repetition of each case, after the timed ones (profiling slows "
       "Python-heavy code most, so shares matter more than seconds), cut into the pipeline's stages: "
       "**resolve** (the HEADs: the source's, for its size and eTag; its metadata document's, which "
-      "recognises a redelivered event; a large source's again before writing, to check it is still "
-      "current: a small one was read whole in one GET of the current version), **read headers** "
+      "recognises a re-run, not sent for a small object announced by a notification, whose "
+      "metadata is written on condition that none exists; a large source's again before writing, "
+      "to check it is still current: a small one was read whole in one GET of the current "
+      "version), **read headers** "
       "(opening, parsing and describing every HDU, skipping data units), **decompress** "
       "(whole-file gzip into the spool), **thumbnail rows** (`ImageHDU.section` "
       "reads, including the ranged GETs and tile decompression), **reduce** (block means), "
@@ -470,8 +472,9 @@ are removed first, untimed, so the pipeline does not skip an object it already d
 first, then baseline first), and the **median** of all their repetitions is reported: the first
 repetition of a process is often slower (fresh pages, the server's caches), and the machine's
 load drifts. The pipeline is given `ObjectRef(bucket, key)` as a `{{"uris": [...]}}` invocation is, so it
-spends one HEAD to learn the size and eTag; the small files are also run as S3 notifications
-deliver them, with the size and eTag known ("S3 event" rows), which saves that HEAD.
+spends one HEAD to learn the size and eTag, and one to look for an earlier run's metadata; the
+small files are also run as S3 notifications deliver them, with the size and eTag known ("S3 event"
+rows), which saves both HEADs.
 
 - **wall time**: of processing the case's objects, outputs written included.
 - **peak memory**: the process's peak RSS during a repetition (the kernel's `VmHWM`, reset before
