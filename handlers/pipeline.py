@@ -131,13 +131,15 @@ def _write(
     pool: ThreadPoolExecutor,
 ) -> list[str]:
     """Thumbnails and the DELETE of an earlier error record (side by side), then the metadata
-    document; on a fault, take back what was written.
+    document; on a fault, take back the thumbnails written, unless an earlier document may
+    name them (it must not point at missing files; the retry writes them all again).
 
     ``earlier``: a metadata document of an earlier run existed (None: not known yet), so
     some of its thumbnails may have no counterpart now (one listing finds them).
     """
     key = source.key
-    written = _put_thumbnails_drop_error(out, extraction.thumbnails, error_key(key), pool)
+    take_back = earlier is False
+    written = _put_thumbnails_drop_error(out, extraction.thumbnails, error_key(key), pool, take_back)
     try:
         document = {
             "source": described,
@@ -150,7 +152,8 @@ def _write(
         tags = {SOURCE_ETAG: identity["etag"], SOURCE_VERSION: identity["version_id"]}
         earlier = _put_metadata(out, metadata_key(key), _json(document), tags, earlier)
     except IngestError:
-        _take_back(out, written)
+        if take_back:
+            _take_back(out, written)
         raise
     written.append(metadata_key(key))
     if earlier:
@@ -174,18 +177,19 @@ def _put_metadata(out: OutputRoot, key: str, body: bytes, tags: dict[str, str], 
 
 
 def _put_thumbnails_drop_error(
-    out: OutputRoot, thumbnails: list[tuple[str, bytes]], error: str, pool: ThreadPoolExecutor
+    out: OutputRoot, thumbnails: list[tuple[str, bytes]], error: str, pool: ThreadPoolExecutor, take_back: bool
 ) -> list[str]:
     """PUT every thumbnail, and DELETE ``error`` (an earlier version's record), all side by side.
 
-    On a fault, take back the thumbnails written and raise it.  The error record goes
-    before the metadata is written: it describes a version older than this one either way.
+    On a fault, take back the thumbnails written (if ``take_back``) and raise it.  The error
+    record goes before the metadata is written: it describes a version older than this one either way.
     """
     puts = [(key, pool.submit(out.put, key, png, "image/png")) for key, png in thumbnails]
     writes = [*(put for _, put in puts), pool.submit(out.delete, error)]
     faults = [write.exception() for write in writes if write.exception() is not None]
     if faults:
-        _take_back(out, [key for key, put in puts if put.exception() is None])
+        if take_back:
+            _take_back(out, [key for key, put in puts if put.exception() is None])
         raise faults[0]
     return [key for key, _ in puts]
 

@@ -14,6 +14,7 @@ from PIL import Image
 
 from handlers import ingest
 from handlers.errors import ConfigurationError, RecursiveTriggerError, TransientError
+from handlers.outputs import BucketOutput
 from handlers.worker import sqs_event
 
 from .conftest import DRIZZLE, INBOX, OUTPUT, RequestLog, fail_gets
@@ -153,6 +154,40 @@ def test_a_notified_bad_version_replaces_the_outputs_of_the_good_one(s3: Any, co
     ingest.handler(notified(upload(s3, KEY, DRIZZLE.read_bytes())), context)
     assert ingest.handler(notified(upload(s3, KEY, b"not fits")), context)["outcomes"][0]["status"] == "rejected"
     assert output_keys(s3) == [f"errors/{KEY}.json"]
+
+
+@pytest.mark.parametrize("by", ["uri", "notification"])
+def test_a_failed_write_of_a_new_version_leaves_the_earlier_document_whole(
+    s3: Any, context: Any, monkeypatch: pytest.MonkeyPatch, by: str
+) -> None:
+    """The thumbnails that the earlier document names stay when the new metadata cannot be written."""
+    def event(head: dict[str, Any]) -> dict[str, Any]:
+        return {"uris": [f"s3://{INBOX}/{KEY}"]} if by == "uri" else notified(head)
+
+    def failing(write: Any) -> Any:
+        def fail_on_metadata(self: BucketOutput, key: str, *args: Any, **kwargs: Any) -> Any:
+            if key.startswith("metadata/"):
+                raise TransientError(f"injected: {key}")
+            return write(self, key, *args, **kwargs)
+        return fail_on_metadata
+
+    ingest.handler(event(upload(s3, KEY, DRIZZLE.read_bytes())), context)
+    earlier = read_json(s3, f"metadata/{KEY}.json")
+    with fits.open(DRIZZLE) as hdul:
+        hdul[0].header["TARGNAME"] = "M31-REVISED"
+        buffer = io.BytesIO()
+        hdul.writeto(buffer)
+    newer = event(upload(s3, KEY, buffer.getvalue()))
+    with monkeypatch.context() as patch:
+        patch.setattr(BucketOutput, "put", failing(BucketOutput.put))
+        patch.setattr(BucketOutput, "put_if_absent", failing(BucketOutput.put_if_absent))
+        with pytest.raises(TransientError):
+            ingest.handler(newer, context)
+    assert read_json(s3, f"metadata/{KEY}.json") == earlier
+    named = [hdu["thumbnail"] for hdu in earlier["hdus"] if hdu["thumbnail"]]
+    assert len(named) == 2 and set(named) <= set(output_keys(s3))
+    assert ingest.handler(newer, context)["outcomes"][0]["status"] == "processed"
+    assert read_json(s3, f"metadata/{KEY}.json")["summary"]["target_name"] == "M31-REVISED"
 
 
 def test_a_new_version_is_processed_again(s3: Any, context: Any) -> None:
