@@ -41,6 +41,10 @@ class ReadSettings:
     #: An object of at most this many bytes is fetched whole, in one GET.
     whole_object: int = 1024 * 1024
 
+    def fetches_whole(self, size: int) -> bool:
+        """Whether an object of ``size`` bytes is fetched in one GET and then held in memory."""
+        return size <= self.whole_object
+
 
 @dataclass(frozen=True)
 class LimitSettings:

@@ -50,7 +50,7 @@ def extract(reader: RangeReader, key: str, settings: Settings, deadline: Deadlin
         warnings.simplefilter("always")
         try:
             with uncompressed(reader, settings.limits.max_decompressed_bytes) as (stream, compression):
-                # Read, an object of one GET is in memory: reading it further waits on nothing.
+                # Once read, an object fetched in one GET is in memory: reading on waits on nothing.
                 with cpu_turn() if reader.held_whole else nullcontext():
                     extraction = _walk(stream, key, settings, deadline)
                 extraction.compression = compression

@@ -119,7 +119,7 @@ def _asks_first(source: Source, described: dict[str, Any], settings: Settings) -
     (a rare re-delivery is then processed again).  A re-run (Batch Operations, URIs, the
     CLI) or a larger object is checked first, so that one already done is skipped unread.
     """
-    return not (source.notified and (described["size"] or 0) <= settings.reads.whole_object)
+    return not (source.notified and settings.reads.fetches_whole(described["size"] or 0))
 
 
 def _write(

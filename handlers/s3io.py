@@ -83,7 +83,7 @@ class RangeReader(io.RawIOBase):
         self._settings = settings
         self._pos = 0
         self._stream: PartStream | None = None
-        block = max(1, size) if size <= settings.whole_object else settings.read_ahead
+        block = max(1, size) if settings.fetches_whole(size) else settings.read_ahead
         self._cache = BlockCache(block, self._fetch_guarded, size, maxblocks=CACHED_BLOCKS)
 
     @property
@@ -92,8 +92,8 @@ class RangeReader(io.RawIOBase):
 
     @property
     def held_whole(self) -> bool:
-        """Whether the first read fetches the whole object (at most ``whole_object`` bytes), kept in memory."""
-        return self._size <= self._settings.whole_object
+        """Whether the first read fetches the whole object, kept in memory."""
+        return self._settings.fetches_whole(self._size)
 
     def readable(self) -> bool:
         return True
