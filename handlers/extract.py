@@ -73,7 +73,7 @@ def _walk(stream: IO[bytes], key: str, settings: Settings, deadline: Deadline) -
 
     limits = settings.limits
     size = stream.seek(0, 2)
-    scan_header(stream, 0, limits.max_header_cards)
+    header_text = scan_header(stream, 0, limits.max_header_cards)
     stream.seek(0)
     hdul = fits.open(stream, memmap=False, lazy_load_hdus=True, cache=False)
     extraction = Extraction()
@@ -87,7 +87,7 @@ def _walk(stream: IO[bytes], key: str, settings: Settings, deadline: Deadline) -
         if index >= limits.max_hdus:
             raise HduCountLimitError(f"the file has more than MAX_HDUS ({limits.max_hdus:,}) HDUs")
         check_data_present(hdu, index, size)
-        doc = describe_hdu(index, hdu)
+        doc = describe_hdu(index, hdu, header_text)
         if _is_image(hdu):
             if len(extraction.thumbnails) < limits.max_thumbnails:
                 with stage("thumbnail"):
@@ -102,7 +102,7 @@ def _walk(stream: IO[bytes], key: str, settings: Settings, deadline: Deadline) -
         following = _end_of(hdu)
         if following is None or following >= size:
             return extraction
-        scan_header(stream, following, limits.max_header_cards)
+        header_text = scan_header(stream, following, limits.max_header_cards)
         index += 1
 
 

@@ -115,8 +115,9 @@ def _require_fits_magic(stream: IO[bytes]) -> None:
         raise NotFitsError(f"the object does not begin with a FITS SIMPLE card (it begins {head!r})")
 
 
-def scan_header(stream: IO[bytes], offset: int, max_cards: int) -> None:
-    """Find the END card of the header at ``offset`` within ``max_cards`` cards.
+def scan_header(stream: IO[bytes], offset: int, max_cards: int) -> bytes:
+    """Find the END card of the header at ``offset`` within ``max_cards`` cards; return
+    the header's cards as written, through END (or to the end of the stream).
 
     astropy reads a header block after block until it finds END, so a header with no
     END would make it read the whole object; this bounded look, through the same
@@ -124,15 +125,16 @@ def scan_header(stream: IO[bytes], offset: int, max_cards: int) -> None:
     the stream is left to astropy, which reports it.
     """
     stream.seek(offset)
-    scanned = 0
-    while scanned < max_cards:
+    blocks: list[bytes] = []
+    while len(blocks) * (BLOCK // CARD) < max_cards:
         chunk = stream.read(BLOCK)  # block by block: no byte past the END's block is asked for
+        blocks.append(chunk)
         for start in range(0, len(chunk) - CARD + 1, CARD):
             if chunk[start : start + 8] == END_CARD:
-                return
-        scanned += len(chunk) // CARD
+                blocks[-1] = chunk[: start + CARD]
+                return b"".join(blocks)
         if len(chunk) < BLOCK:
-            return
+            return b"".join(blocks)
     raise HeaderCardsLimitError(
         f"the header at byte {offset:,} has no END card within MAX_HEADER_CARDS ({max_cards:,}) cards"
     )

@@ -59,6 +59,11 @@ def _raw_value(card: fits.Card) -> str:
 
 def _encode(value: Any) -> Any:
     """A header value as strict JSON, keeping its type and precision."""
+    kind = type(value)
+    if kind is str or kind is bool or kind is int:  # most values: exact types first, ABC checks cost more
+        return value
+    if kind is float:
+        return _encode_float(value)
     if isinstance(value, Undefined):
         return None
     if isinstance(value, bool):
@@ -79,8 +84,11 @@ def _encode_float(value: float) -> float | dict:
     return {"float": "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")}
 
 
-def describe_hdu(index: int, hdu: Any) -> dict:
-    """The header of any astropy HDU as a document; its data unit is never read."""
+def describe_hdu(index: int, hdu: Any, written: bytes | None = None) -> dict:
+    """The header of any astropy HDU as a document; its data unit is never read.
+
+    ``written``: the HDU's header blocks as the file holds them, where the caller has them.
+    """
     header = hdu.header  # of a CompImageHDU: the decompressed image's header
     cards = cards_to_json(header.cards)
     values: dict[str, Any] = {}
@@ -104,7 +112,8 @@ def describe_hdu(index: int, hdu: Any) -> dict:
             tile = [int(n) for n in reversed(hdu.tile_shape)]  # ZTILE1 first
             doc["compression"] = {"type": hdu.compression_type, "tile": tile}
         if len(shape) >= 2:
-            wcs = celestial_wcs(header, shape)
+            # A tile-compressed HDU's blocks are its table's header: the image's is astropy's.
+            wcs = celestial_wcs(header, shape, None if isinstance(hdu, fits.CompImageHDU) else written)
     elif isinstance(hdu, _TABLE_TYPES):
         doc["rows"] = values["NAXIS2"]
         # From the header rather than hdu.columns: raw TFORMs, and no validation to fail on.

@@ -19,14 +19,16 @@ _RADESYS_FRAMES = {"ICRS": "icrs", "FK5": "fk5", "FK4": "fk4", "FK4-NO-E": "fk4n
 _LON_FRAMES = {"GLON": "galactic", "SLON": "supergalactic", "ELON": "barycentricmeanecliptic"}
 # Distortion-paper lookup tables live in other HDUs' data units, which we must not
 # read; without them the footprint is off by well under an arcsecond (SIP is kept).
-_LOOKUP_DISTORTION = re.compile(r"(CPDIS|CQDIS)\d|(DP|DQ)\d[. ]")
-_SIP = re.compile(r"[AB]_ORDER ")
+_LOOKUP_DISTORTION = re.compile(rb"(CPDIS|CQDIS)\d|(DP|DQ)\d[. ]")
+_SIP = re.compile(rb"[AB]_ORDER ")
 CARD = 80
 
 
-def _parse(header: fits.Header) -> Any:
-    """The header's WCS, from a copy of its cards (WCS() would "fix" unparsable cards in place).
+def _parse(header: fits.Header, written: bytes | None) -> Any:
+    """The header's WCS, from its text (WCS() would "fix" unparsable cards in place).
 
+    The text is ``written`` (the header's blocks as the file holds them) where the caller
+    has it: formatting the cards again would verify each one, which costs more than the rest.
     Without SIP, wcslib parses the cards itself (``Wcsprm``) and fixes them as WCS() would
     (``Wcsprm.fix``): twenty times faster than WCS(header), whose Python layer copies and
     verifies the header card by card, which for small files is most of their processing.
@@ -34,12 +36,11 @@ def _parse(header: fits.Header) -> Any:
     """
     from astropy.wcs import WCS, Wcsprm
 
-    text = header.tostring()
-    records = [text[i : i + CARD] for i in range(0, len(text), CARD)]
-    kept = "".join(r for r in records if not _LOOKUP_DISTORTION.match(r))
-    if any(_SIP.match(r) for r in records):
+    text = written if written is not None else header.tostring().encode("ascii")
+    kept = _without_cards(text, _LOOKUP_DISTORTION)
+    if _SIP.search(kept) and any(_SIP.match(kept, start) for start in range(0, len(kept), CARD)):
         return WCS(fits.Header.fromstring(kept))
-    prm = Wcsprm(header=kept.encode("ascii"), relax=True)
+    prm = Wcsprm(header=kept, relax=True)
     prm.fix()
     prm.set()  # wcslib checks the parameters here: a bad one raises, as in WCS()
     wcs = WCS(naxis=prm.naxis)
@@ -47,18 +48,30 @@ def _parse(header: fits.Header) -> Any:
     return wcs
 
 
-def celestial_wcs(header: fits.Header, shape: Sequence[int]) -> dict | None:
+def _without_cards(text: bytes, keyword: re.Pattern[bytes]) -> bytes:
+    """``text`` without the cards whose keyword matches (a search first spares most headers the loop)."""
+    if not keyword.search(text):
+        return text
+    return b"".join(
+        text[start : start + CARD] for start in range(0, len(text), CARD) if not keyword.match(text, start)
+    )
+
+
+def celestial_wcs(header: fits.Header, shape: Sequence[int], written: bytes | None = None) -> dict | None:
     """Frame, centre, corners and pixel scale of the image's celestial axes, in degrees
-    (arcseconds for the scale); None when there are none or they cannot be evaluated."""
+    (arcseconds for the scale); None when there are none or they cannot be evaluated.
+
+    ``written``: the header's blocks as the file holds them, if the caller has them.
+    """
     from astropy.wcs.utils import proj_plane_pixel_scales
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            wcs = _parse(header)
+            wcs = _parse(header, written)
             if not wcs.has_celestial:
                 return None
-            celestial = wcs.celestial
+            celestial = wcs if wcs.is_celestial else wcs.celestial  # .celestial is a deep copy
             # The celestial sub-WCS keeps the original axis order: map its axes to
             # the image's (numpy order) and its world outputs to (lon, lat).
             axes = sorted((wcs.wcs.lng, wcs.wcs.lat))

@@ -48,6 +48,6 @@ def test_gzip_is_decompressed_once_into_a_seekable_stream() -> None:
 def test_header_scan_stops_at_the_card_limit() -> None:
     header = b"SIMPLE  =                    T".ljust(80) + b"COMMENT".ljust(80) * 200
     stream = io.BytesIO(header + b"END".ljust(80))
-    scan_header(stream, 0, 300)  # END is card 202: found
+    assert scan_header(stream, 0, 300) == stream.getvalue()  # END is card 202: found, the header returned
     with pytest.raises(HeaderCardsLimitError, match="MAX_HEADER_CARDS"):
         scan_header(stream, 0, 100)

@@ -15,7 +15,11 @@ from astropy.io.fits.hdu.base import ExtensionHDU
 from astropy.utils.exceptions import AstropyUserWarning
 from astropy.wcs import WCS
 
+from handlers.config import ReadSettings, Settings
+from handlers.deadline import Deadline
+from handlers.extract import extract
 from handlers.metadata import cards_to_json, describe_hdu
+from handlers.s3io import RangeReader
 from handlers.wcsinfo import celestial_wcs
 
 RA, DEC = 11.354, 40.6477
@@ -275,6 +279,22 @@ def test_wcs_of_an_image(tmp_path):
         offset = math.hypot((lon - RA) * math.cos(math.radians(DEC)), lat - DEC)
         assert offset == pytest.approx(half_diagonal, rel=1e-3)
     assert len({tuple(corner) for corner in wcs["footprint"]}) == 4
+
+
+def test_the_wcs_is_parsed_from_the_header_as_written(tmp_path, monkeypatch):
+    """The read hands wcslib the file's own header text: astropy formats (and verifies) no card again."""
+    path = write(tmp_path, fits.ImageHDU(np.zeros((100, 100), np.float32), fits.Header(tan_cards())))
+    expected = describe_file(path)[1]["wcs"]
+
+    def formatted_again(*_: object, **__: object) -> str:
+        raise AssertionError("the header was formatted again")
+
+    monkeypatch.setattr(fits.Header, "tostring", formatted_again)
+    data = path.read_bytes()
+    reader = RangeReader(lambda start, stop: data[start:stop], len(data), ReadSettings(), name="test.fits")
+    extraction = extract(reader, "test.fits", Settings.from_env({"OUTPUT_BUCKET": "out"}), Deadline())
+
+    assert expected is not None and extraction.hdus[1]["wcs"] == expected
 
 
 def test_galactic_wcs(tmp_path):
