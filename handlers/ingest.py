@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import asdict
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ from .observability import logger, metrics, tracer
 from .outputs import BucketOutput
 from .pipeline import Outcome, process, remove
 from .s3io import S3Source, make_s3_client
+from .shared_deletes import SharedDeletes
 from .threads import kept_pool
 
 if TYPE_CHECKING:
@@ -75,13 +77,16 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="Invocations", unit=MetricUnit.Count, value=1)
     deadline = Deadline.from_context(context, settings().limits.time_reserve_s)
     s3_client()  # built once, before any worker thread needs it (building clients is not thread-safe)
+    shared = SharedDeletes()  # the objects of this invocation delete their error records together
     if is_sqs_event(event):
-        processor = ConcurrentBatchProcessor(settings().batch_concurrency)
-        return process_partial_response(event, partial(_sqs_record, deadline=deadline), processor, context)
+        processor = ConcurrentBatchProcessor(settings().batch_concurrency, shared)
+        record_handler = partial(_sqs_record, deadline=deadline, shared=shared)
+        return process_partial_response(event, record_handler, processor, context)
     if is_batch_operations_event(event):
         return _batch_operations(event, deadline)
     refs = refs_from_uris(event) if "uris" in event else refs_from_notification(event)
-    results = side_by_side(partial(_ingest_or_fault, deadline=deadline), refs, settings().batch_concurrency)
+    work = shared.each(partial(_ingest_or_fault, deadline=deadline, shared=shared))
+    results = side_by_side(work, refs, settings().batch_concurrency)
     faults = [result for result in results if isinstance(result, TransientError)]
     if faults:
         raise faults[0]
@@ -95,12 +100,13 @@ class ConcurrentBatchProcessor(BatchProcessor):
     its slowest object rather than the sum of all of them.
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, shared: SharedDeletes) -> None:
         super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         self._workers = workers
+        self._shared = shared
 
     def process(self) -> list[tuple]:
-        return side_by_side(self._process_record, self.records, self._workers)
+        return side_by_side(self._shared.each(self._process_record), self.records, self._workers)
 
 
 def side_by_side(work: Callable[[Any], Any], items: Iterable[Any], workers: int) -> list[Any]:
@@ -111,16 +117,19 @@ def side_by_side(work: Callable[[Any], Any], items: Iterable[Any], workers: int)
     return list(kept_pool("object", workers).map(work, items))
 
 
-def _ingest_or_fault(ref: ObjectRef, deadline: Deadline) -> Outcome | TransientError:
+def _ingest_or_fault(ref: ObjectRef, deadline: Deadline, shared: SharedDeletes) -> Outcome | TransientError:
     """A transient fault is returned rather than raised, so that the other objects go on."""
     try:
-        return ingest(ref, deadline)
+        return ingest(ref, deadline, shared)
     except TransientError as exc:
         return exc
 
 
-def ingest(ref: ObjectRef, deadline: Deadline) -> Outcome:
-    """Process (or, for a deletion, clean up after) one object; one log line and its metrics."""
+def ingest(ref: ObjectRef, deadline: Deadline, shared: SharedDeletes | None = None) -> Outcome:
+    """Process (or, for a deletion, clean up after) one object; one log line and its metrics.
+
+    ``shared``: the deletes of the invocation's objects that run side by side.
+    """
     config = settings()
     output_bucket = config.require_output_bucket()
     if ref.bucket == output_bucket:
@@ -129,9 +138,12 @@ def ingest(ref: ObjectRef, deadline: Deadline) -> Outcome:
             "and writing there would trigger this function again"
         )
     source = S3Source(s3_client(), ref, config.reads)
-    out = BucketOutput(s3_client(), output_bucket)
+    # An object read in parts (or of a size not yet known) takes long: the batch does not wait for it.
+    quick = shared is not None and ref.size is not None and config.reads.fetches_whole(ref.size)
+    out = BucketOutput(s3_client(), output_bucket, shared if quick else None)
     try:
-        outcome = remove(source, out) if ref.removed else process(source, out, config, deadline)
+        with shared.aside() if shared is not None and not quick else nullcontext():
+            outcome = remove(source, out) if ref.removed else process(source, out, config, deadline)
     except IngestError as exc:
         _add_metrics(("FailedObjects", MetricUnit.Count, 1))
         logger.warning("object failed", extra={
@@ -160,9 +172,9 @@ def _add_metrics(*entries: tuple[str, MetricUnit, float]) -> None:
             metrics.add_metric(name=name, unit=unit, value=value)
 
 
-def _sqs_record(record: SQSRecord, deadline: Deadline) -> list[str]:
+def _sqs_record(record: SQSRecord, deadline: Deadline, shared: SharedDeletes) -> list[str]:
     """One SQS message; any exception marks it failed so that SQS delivers it again."""
-    return [ingest(ref, deadline).status for ref in refs_from_sqs_body(record.body)]
+    return [ingest(ref, deadline, shared).status for ref in refs_from_sqs_body(record.body)]
 
 
 def _batch_operations(event: dict[str, Any], deadline: Deadline) -> dict[str, Any]:

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import TransientError
+from .errors import IngestError, TransientError
 from .s3io import classify_client_error
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+    from .shared_deletes import SharedDeletes
 
 SOURCE_ETAG = "source-etag"
 SOURCE_VERSION = "source-version-id"
@@ -47,10 +49,13 @@ class OutputRoot(Protocol):
 
 
 class BucketOutput:
-    def __init__(self, client: S3Client, bucket: str) -> None:
+    """``shared``: the deletes of the batch's objects, sent together (None: each by itself)."""
+
+    def __init__(self, client: S3Client, bucket: str, shared: SharedDeletes | None = None) -> None:
         self.client = client
         self.bucket = bucket
         self.uri = f"s3://{bucket}/"
+        self._shared = shared
 
     def put(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str] | None = None) -> None:
         self._call("put_object", key, Body=body, ContentType=content_type, Metadata=dict(tags or {}))
@@ -84,7 +89,29 @@ class BucketOutput:
         return {"etag": meta.get(SOURCE_ETAG, ""), "version_id": meta.get(SOURCE_VERSION, "")}
 
     def delete(self, key: str) -> None:
-        self._call("delete_object", key)
+        if self._shared is None:
+            self._call("delete_object", key)
+        else:
+            self._shared.delete(key, self._delete_keys)
+
+    def _delete_keys(self, keys: list[str]) -> dict[str, IngestError]:
+        """One DELETE for one key, one DeleteObjects for more; the faults of keys not deleted."""
+        if len(keys) == 1:
+            self._call("delete_object", keys[0])
+            return {}
+        try:
+            response = self.client.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
+            )
+        except ClientError as exc:
+            raise classify_client_error(exc, f"{self.uri} ({len(keys)} keys)") from exc
+        except BotoCoreError as exc:
+            raise TransientError(f"delete_objects {self.uri} ({len(keys)} keys): {exc}") from exc
+        return {
+            error["Key"]: classify_client_error(ClientError({"Error": dict(error)}, "DeleteObjects"),
+                                                f"{self.uri}{error['Key']}")
+            for error in response.get("Errors", [])
+        }
 
     def children(self, prefix: str) -> list[str]:
         try:

@@ -183,10 +183,16 @@ def _put_thumbnails_drop_error(
 
     On a fault, take back the thumbnails written (if ``take_back``) and raise it.  The error
     record goes before the metadata is written: it describes a version older than this one either way.
+    The DELETE is sent from this thread, which may wait there for the batch's other objects
+    (a bucket's deletes are shared); the pool's threads never wait on another object.
     """
     puts = [(key, pool.submit(out.put, key, png, "image/png")) for key, png in thumbnails]
-    writes = [*(put for _, put in puts), pool.submit(out.delete, error)]
-    faults = [write.exception() for write in writes if write.exception() is not None]
+    try:
+        out.delete(error)
+        faults: list[BaseException] = []
+    except IngestError as exc:
+        faults = [exc]
+    faults += [put.exception() for _, put in puts if put.exception() is not None]
     if faults:
         if take_back:
             _take_back(out, [key for key, put in puts if put.exception() is None])

@@ -16,7 +16,7 @@ import pytest
 from fixtures.sample_events import retarget, sqs_s3
 from handlers import ingest, pipeline
 
-from .conftest import DRIZZLE, INBOX, OUTPUT, fail_gets
+from .conftest import DRIZZLE, INBOX, OUTPUT, RequestLog, fail_gets
 
 WORKERS = 4
 
@@ -86,3 +86,24 @@ def test_a_list_of_uris_runs_together(s3: Any, context: Any, together: threading
     response = ingest.handler({"uris": [f"s3://{INBOX}/{key}" for key in keys]}, context)
 
     assert response == {"outcomes": [{"key": key, "status": "processed"} for key in keys]}
+
+
+def test_the_batch_deletes_its_error_records_in_one_request(
+    s3: Any, context: Any, together: threading.Barrier, requests_sent: RequestLog,
+) -> None:
+    keys = [f"fixed/{n}.fits" for n in range(WORKERS)]
+    for key in keys:  # an earlier version of each was rejected; this one is good
+        s3.put_object(Bucket=INBOX, Key=key, Body=DRIZZLE.read_bytes())
+        s3.put_object(Bucket=OUTPUT, Key=f"errors/{key}.json", Body=b"{}")
+    event = sqs_batch(keys, dict.fromkeys(keys, DRIZZLE.stat().st_size))
+
+    response = ingest.handler(event, context)
+
+    assert response == {"batchItemFailures": []}
+    deletes = [n for n, call in enumerate(requests_sent.calls) if call[0].startswith("DeleteObject")]
+    assert [requests_sent.calls[n][0] for n in deletes] == ["DeleteObjects"]
+    metadata = [n for n, call in enumerate(requests_sent.calls) if call[0] == "PutObject" and "metadata/" in call[2]]
+    assert len(metadata) == WORKERS and deletes[0] < min(metadata)  # the records went before any document
+    listed = {o["Key"] for o in s3.list_objects_v2(Bucket=OUTPUT)["Contents"]}
+    assert {f"metadata/{key}.json" for key in keys} <= listed
+    assert not any(key.startswith("errors/") for key in listed)

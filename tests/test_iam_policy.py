@@ -292,6 +292,9 @@ def needs(call: Call) -> list[Need]:
     if op == "DeleteObject":
         action = "s3:DeleteObjectVersion" if p.get("VersionId") else "s3:DeleteObject"
         return [Need(action, f"{bucket}/{p['Key']}", call=what)]
+    if op == "DeleteObjects":  # authorized key by key, as DeleteObject of each
+        return [Need("s3:DeleteObjectVersion" if o.get("VersionId") else "s3:DeleteObject",
+                     f"{bucket}/{o['Key']}", call=what) for o in p["Delete"]["Objects"]]
     if op in ("ListObjectsV2", "ListObjects"):
         return [Need("s3:ListBucket", bucket, (("s3:prefix", p.get("Prefix", "")),), call=what)]
     raise AssertionError(f"map S3 {op} to its IAM actions in this test")
