@@ -16,7 +16,7 @@ import pytest
 from fixtures.sample_events import retarget, sqs_s3
 from handlers import ingest, pipeline
 
-from .conftest import DRIZZLE, INBOX, OUTPUT, RequestLog, fail_gets
+from .conftest import DRIZZLE, FIXTURES, INBOX, OUTPUT, RequestLog, fail_gets
 
 WORKERS = 4
 
@@ -106,4 +106,27 @@ def test_the_batch_deletes_its_error_records_in_one_request(
     assert len(metadata) == WORKERS and deletes[0] < min(metadata)  # the records went before any document
     listed = {o["Key"] for o in s3.list_objects_v2(Bucket=OUTPUT)["Contents"]}
     assert {f"metadata/{key}.json" for key in keys} <= listed
+    assert not any(key.startswith("errors/") for key in listed)
+
+
+def test_an_object_read_in_parts_deletes_by_itself(
+    s3: Any, context: Any, together: threading.Barrier, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("READ_WHOLE_OBJECT_BYTES", str(DRIZZLE.stat().st_size))  # the WCS image is larger
+    ingest.reset()
+    requests_sent = RequestLog()
+    ingest.s3_client().meta.events.register("before-call.s3.*", requests_sent.record)
+    bodies = {f"mixed/{n}.fits": DRIZZLE.read_bytes() for n in range(WORKERS - 1)}
+    bodies["mixed/large.fits"] = (FIXTURES / "wcs_image.fits").read_bytes()
+    for key, body in bodies.items():
+        s3.put_object(Bucket=INBOX, Key=key, Body=body)
+        s3.put_object(Bucket=OUTPUT, Key=f"errors/{key}.json", Body=b"{}")
+    event = sqs_batch(list(bodies), {key: len(body) for key, body in bodies.items()})
+
+    assert ingest.handler(event, context) == {"batchItemFailures": []}
+
+    deletes = sorted(call[0] for call in requests_sent.calls if call[0].startswith("DeleteObject"))
+    assert deletes == ["DeleteObject", "DeleteObjects"]  # the large one's alone, the small ones' together
+    listed = {o["Key"] for o in s3.list_objects_v2(Bucket=OUTPUT)["Contents"]}
+    assert {f"metadata/{key}.json" for key in bodies} <= listed
     assert not any(key.startswith("errors/") for key in listed)
