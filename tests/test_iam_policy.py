@@ -22,6 +22,7 @@ import io
 import json
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -449,7 +450,30 @@ def _scenario() -> list[Call]:
     # An object written before versioning was enabled: no versionId, read with If-Match.
     assert status(old) == "processed"
     assert f"metadata/{OLD_KEY}.json" in outputs(s3)
+    # Two objects of one event, each after a rejected version: their error records go in one DeleteObjects.
+    pair = ["obs/pair/a.fits", "obs/pair/b.fits"]
+    for key in pair:
+        assert status(upload(s3, key, b"SIMPLE  = not really" * 200)) == "rejected"
+    both = {"Records": [upload(s3, key, DRIZZLE.read_bytes())["Records"][0] for key in pair]}
+    assert [o["status"] for o in side_by_side_handled(both)] == ["processed", "processed"]
+    assert not any(key.startswith("errors/obs/pair/") for key in outputs(s3))
     return recorder.calls
+
+
+def side_by_side_handled(event: dict[str, Any]) -> list[dict[str, str]]:
+    """The handler's outcomes, its objects held until all of them run (so they share their deletes)."""
+    together = threading.Barrier(len(event["Records"]), timeout=30)
+    real = ingest.process
+
+    def process(*args: Any, **kwargs: Any) -> Any:
+        together.wait()
+        return real(*args, **kwargs)
+
+    ingest.process = process
+    try:
+        return ingest.handler(event, LocalContext())["outcomes"]
+    finally:
+        ingest.process = real
 
 
 # the checks --------------------------------------------------------------------------------------
@@ -465,6 +489,7 @@ def test_the_scenario_takes_every_path(recorded: list[Call]) -> None:
         ("GetObject", False, True, 206),  # If-Match: a small object read whole, as the current version
         ("PutObject", False, False, 200),
         ("DeleteObject", False, False, 204),
+        ("DeleteObjects", False, False, 200),  # the error records of a batch's objects
         ("ListObjectsV2", False, False, 200),
         ("ReceiveMessage", False, False, 200),
         ("DeleteMessageBatch", False, False, 200),
