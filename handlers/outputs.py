@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -65,26 +66,24 @@ class BucketOutput:
 
         A 409 (a conditional write of the same key in flight) is a fault to retry.
         """
-        try:
-            self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type,
-                                   Metadata=dict(tags), IfNoneMatch="*")
-        except ClientError as exc:
-            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 412:
-                return False
-            raise classify_client_error(exc, f"{self.uri}{key}") from exc
-        except BotoCoreError as exc:
-            raise TransientError(f"put_object {self.uri}{key}: {exc}") from exc
+        with self._faults("put_object", key):
+            try:
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type,
+                                       Metadata=dict(tags), IfNoneMatch="*")
+            except ClientError as exc:
+                if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 412:
+                    return False
+                raise
         return True
 
     def recorded_source(self, key: str) -> dict[str, str] | None:
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
-                return None
-            raise classify_client_error(exc, f"{self.uri}{key}") from exc
-        except BotoCoreError as exc:
-            raise TransientError(f"HEAD {self.uri}{key}: {exc}") from exc
+        with self._faults("HEAD", key):
+            try:
+                head = self.client.head_object(Bucket=self.bucket, Key=key)
+            except ClientError as exc:
+                if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                    return None
+                raise
         meta = head.get("Metadata", {})
         return {"etag": meta.get(SOURCE_ETAG, ""), "version_id": meta.get(SOURCE_VERSION, "")}
 
@@ -99,14 +98,10 @@ class BucketOutput:
         if len(keys) == 1:
             self._call("delete_object", keys[0])
             return {}
-        try:
+        with self._faults("delete_objects", f" ({len(keys)} keys)"):
             response = self.client.delete_objects(
                 Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
             )
-        except ClientError as exc:
-            raise classify_client_error(exc, f"{self.uri} ({len(keys)} keys)") from exc
-        except BotoCoreError as exc:
-            raise TransientError(f"delete_objects {self.uri} ({len(keys)} keys): {exc}") from exc
         return {
             error["Key"]: classify_client_error(ClientError({"Error": dict(error)}, "DeleteObjects"),
                                                 f"{self.uri}{error['Key']}")
@@ -114,23 +109,25 @@ class BucketOutput:
         }
 
     def children(self, prefix: str) -> list[str]:
-        try:
+        with self._faults("LIST", prefix):
             pages = self.client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Prefix=prefix, Delimiter="/"
             )
             return [item["Key"] for page in pages for item in page.get("Contents", [])]
-        except ClientError as exc:
-            raise classify_client_error(exc, f"{self.uri}{prefix}") from exc
-        except BotoCoreError as exc:
-            raise TransientError(f"LIST {self.uri}{prefix}: {exc}") from exc
 
     def _call(self, operation: str, key: str, **kwargs: object) -> None:
-        try:
+        with self._faults(operation, key):
             getattr(self.client, operation)(Bucket=self.bucket, Key=key, **kwargs)
+
+    @contextmanager
+    def _faults(self, operation: str, where: str) -> Iterator[None]:
+        """S3's errors as what to do next (``classify_client_error``); the client's own, transient."""
+        try:
+            yield
         except ClientError as exc:
-            raise classify_client_error(exc, f"{self.uri}{key}") from exc
+            raise classify_client_error(exc, f"{self.uri}{where}") from exc
         except BotoCoreError as exc:
-            raise TransientError(f"{operation} {self.uri}{key}: {exc}") from exc
+            raise TransientError(f"{operation} {self.uri}{where}: {exc}") from exc
 
 
 class FolderOutput:

@@ -37,7 +37,7 @@ class SharedDeletes:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._running = 0  # objects whose thread has started and not finished
-        self._waiting = 0  # of those, how many wait for a delete
+        self._waiting = 0  # callers waiting for a delete, sent or not yet
         self._asked: list[_Ask] = []  # not sent yet
 
     def each(self, work: Callable[[T], Any]) -> Callable[[T], Any]:
