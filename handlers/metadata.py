@@ -7,16 +7,11 @@ unit here would fetch bytes nobody asked for.
 from __future__ import annotations
 
 import logging
-import math
-import numbers
-import warnings
-from collections.abc import Iterable
 from typing import Any
 
 from astropy.io import fits
-from astropy.io.fits.card import Undefined
-from astropy.io.fits.verify import VerifyError, VerifyWarning
 
+from .cards import cards_to_json, header_cards
 from .wcsinfo import celestial_wcs
 
 logger = logging.getLogger(__name__)
@@ -27,70 +22,19 @@ _TABLE_TYPES = (fits.BinTableHDU, fits.TableHDU)
 _COLUMN_KEYWORDS = (("name", "TTYPE"), ("format", "TFORM"), ("unit", "TUNIT"), ("dim", "TDIM"))
 
 
-def cards_to_json(cards: Iterable[fits.Card]) -> list[dict]:
-    """Each card as ``keyword``/``value``/``comment``; a card astropy cannot parse
-    keeps its raw text and gets ``"unparsed": true`` instead of failing the file.
-
-    The warning filters are set once for all the cards: setting them costs more than
-    parsing a card does.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        warnings.simplefilter("error", VerifyWarning)
-        return [_card_to_json(card) for card in cards]
-
-
-def _card_to_json(card: fits.Card) -> dict:
-    try:
-        return {"keyword": card.keyword, "value": _encode(card.value), "comment": card.comment}
-    except (VerifyError, VerifyWarning, ValueError) as exc:
-        logger.warning("unparsable card %r: %s", card.keyword, exc)
-    return {"keyword": card.keyword, "value": _raw_value(card), "comment": None, "unparsed": True}
-
-
-def _raw_value(card: fits.Card) -> str:
-    """The card's text after its keyword, as written in the file."""
-    # Only cards read from text can be unparsable, and they keep it in ``_image``: the
-    # public ``image`` would first "fix" the card (rewriting the very text) or raise.
-    image = card._image
-    rest = image.split("=", 1)[1] if image[:9].upper() == "HIERARCH " else image[8:]
-    return rest.removeprefix("= ").strip()
-
-
-def _encode(value: Any) -> Any:
-    """A header value as strict JSON, keeping its type and precision."""
-    kind = type(value)
-    if kind is str or kind is bool or kind is int:  # most values: exact types first, ABC checks cost more
-        return value
-    if kind is float:
-        return _encode_float(value)
-    if isinstance(value, Undefined):
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return _encode_float(float(value))
-    if isinstance(value, numbers.Complex):
-        return {"real": _encode_float(value.real), "imag": _encode_float(value.imag)}
-    return str(value)
-
-
-def _encode_float(value: float) -> float | dict:
-    """JSON has no NaN or infinities: spell them out."""
-    if math.isfinite(value):
-        return value
-    return {"float": "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")}
-
-
 def describe_hdu(index: int, hdu: Any, written: bytes | None = None) -> dict:
     """The header of any astropy HDU as a document; its data unit is never read.
 
     ``written``: the HDU's header blocks as the file holds them, where the caller has them.
     """
     header = hdu.header  # of a CompImageHDU: the decompressed image's header
-    cards = cards_to_json(header.cards)
+    if isinstance(hdu, (fits.CompImageHDU, fits.GroupsHDU)):
+        # A tile-compressed HDU's blocks are its table's header, the image's is astropy's;
+        # astropy rewrites a random-groups header as it opens it.
+        written = None
+    cards = header_cards(written) if written is not None else None
+    if cards is None:
+        cards = cards_to_json(header.cards)
     values: dict[str, Any] = {}
     for card in cards:
         if not card.get("unparsed"):
@@ -112,8 +56,7 @@ def describe_hdu(index: int, hdu: Any, written: bytes | None = None) -> dict:
             tile = [int(n) for n in reversed(hdu.tile_shape)]  # ZTILE1 first
             doc["compression"] = {"type": hdu.compression_type, "tile": tile}
         if len(shape) >= 2:
-            # A tile-compressed HDU's blocks are its table's header: the image's is astropy's.
-            wcs = celestial_wcs(header, shape, None if isinstance(hdu, fits.CompImageHDU) else written)
+            wcs = celestial_wcs(header, shape, written)
     elif isinstance(hdu, _TABLE_TYPES):
         doc["rows"] = values["NAXIS2"]
         # From the header rather than hdu.columns: raw TFORMs, and no validation to fail on.

@@ -15,10 +15,12 @@ from astropy.io.fits.hdu.base import ExtensionHDU
 from astropy.utils.exceptions import AstropyUserWarning
 from astropy.wcs import WCS
 
+from handlers.cards import cards_to_json, header_cards
 from handlers.config import ReadSettings, Settings
 from handlers.deadline import Deadline
 from handlers.extract import extract
-from handlers.metadata import cards_to_json, describe_hdu
+from handlers.fitsread import scan_header
+from handlers.metadata import describe_hdu
 from handlers.s3io import RangeReader
 from handlers.wcsinfo import celestial_wcs
 
@@ -43,9 +45,12 @@ def write(tmp_path: Path, *hdus: ExtensionHDU, primary: fits.PrimaryHDU | None =
 
 
 def describe_file(path: Path) -> list[dict]:
-    """Every HDU's document, from a lazily reopened file, as it goes through JSON."""
+    """Every HDU's document, from a lazily reopened file, as it goes through JSON; each header
+    is given as written, as the pipeline gives it."""
+    raw = io.BytesIO(path.read_bytes())
     with fits.open(path) as hdul:
-        docs = [describe_hdu(index, hdu) for index, hdu in enumerate(hdul)]
+        docs = [describe_hdu(index, hdu, scan_header(raw, hdu.fileinfo()["hdrLoc"], 10_000))
+                for index, hdu in enumerate(hdul)]
     return json.loads(json.dumps(docs, allow_nan=False))
 
 
@@ -110,9 +115,12 @@ def test_every_card_is_kept_in_order(tmp_path):
     ],
 )
 def test_values_are_encoded_as_strict_json(tmp_path, card, value):
-    with fits.open(raw_header_file(tmp_path, card)) as hdul:
+    path = raw_header_file(tmp_path, card)
+    with fits.open(path) as hdul:
         [encoded] = cards_to_json([hdul[0].header.cards[3]])
 
+    # the text as written reads as astropy reads it
+    assert header_cards(scan_header(io.BytesIO(path.read_bytes()), 0, 100))[3] == encoded
     assert encoded["value"] == value
     assert type(encoded["value"]) is type(value)  # True is not 1, 2500.0 is not 2500
     assert "unparsed" not in encoded

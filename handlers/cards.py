@@ -1,0 +1,165 @@
+"""Pure: FITS header cards to strict-JSON documents, with astropy's reading of each card.
+
+astropy's ``Card`` parses lazily through properties: each card looks up astropy's
+configuration three times (each lookup goes through configobj and a validator) and
+splits the card again for its value and for its comment.  That is about 30 µs a card,
+most of the header work of a small file.  ``header_cards`` reads the text of a header as
+the file holds it: a standard card (an upper-case FITS keyword, ``= `` in columns 9-10,
+a string, logical, integer, real or no value) and a commentary card are read here, with
+astropy's own expressions and in one match; every other card (HIERARCH, CONTINUE,
+record-valued, complex, unparsable, non-standard) is given to astropy's ``Card`` itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+import re
+import warnings
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from astropy.io import fits
+from astropy.io.fits.card import FIX_FP_TABLE2, Undefined
+from astropy.io.fits.util import _str_to_num
+from astropy.io.fits.verify import VerifyError, VerifyWarning
+
+logger = logging.getLogger(__name__)
+
+CARD = 80
+END_CARD = "END".ljust(CARD)
+_COMMENTARY = frozenset({"", "COMMENT", "HISTORY"})
+_KEYWORD = re.compile(r"[A-Z0-9_-]{1,8}\Z")
+#: astropy's expressions for a card's value field and for a number in it.
+_VALUE, _NUMBER = fits.Card._value_NFSC_RE, fits.Card._number_NFSC_RE
+#: astropy's reading of a real number's digits: D exponents as E, blanks dropped.
+_DIGITS = str.maketrans({**FIX_FP_TABLE2, ord(" "): None})
+
+
+def header_cards(text: bytes) -> list[dict] | None:
+    """Every card of a header's blocks (``text``, through its END card) as a document, in order.
+
+    None for a header that astropy must read whole: one with bytes that are not ASCII
+    (astropy replaces them, and warns), or that does not end with a standard END card.
+    """
+    try:
+        header = text.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    images = [header[start : start + CARD] for start in range(0, len(header), CARD)]
+    if not images or images[-1] != END_CARD:
+        return None
+    strip = bool(fits.conf.strip_header_whitespace)
+    documents: list[dict] = []
+    for image in _card_images(images[:-1]):
+        document = _standard_card(image, strip)
+        documents.append(document if document is not None else cards_to_json([fits.Card.fromstring(image)])[0])
+    return documents
+
+
+def _card_images(images: list[str]) -> Iterator[str]:
+    """Each card's image, a long string's CONTINUE cards joined to it (as ``Header.fromstring`` does)."""
+    card: list[str] = []
+    for image in images:
+        if card and image[:8] == "CONTINUE":
+            card.append(image)
+            continue
+        if card:
+            yield "".join(card)
+        card = [image]
+    if card:
+        yield "".join(card)
+
+
+def _standard_card(image: str, strip: bool) -> dict | None:
+    """The card as astropy reads it, or None where astropy must read it (see the module's docstring).
+
+    The steps are astropy's ``Card._parse_keyword``, ``_split``, ``_parse_value`` and
+    ``_parse_comment`` for the cards they leave ordinary.
+    """
+    if len(image) != CARD:
+        return None  # a long string continued
+    keyword = image[:8].rstrip()
+    if keyword.upper() in _COMMENTARY:
+        if keyword != keyword.upper() or image[:1] == " " and keyword:
+            return None
+        return {"keyword": keyword, "value": image[8:].rstrip(), "comment": ""}
+    if image.find("= ") != 8 or not _KEYWORD.match(keyword):
+        return None
+    rest = image[10:].lstrip()
+    if rest[:1] == "'" and rest.find(": ") >= 2:
+        return None  # perhaps a record-valued card
+    match = _VALUE.match(rest.rstrip())
+    if match is None or match.group("cplx") is not None:
+        return None
+    value: Any
+    if match.group("bool") is not None:
+        value = match.group("bool") == "T"
+    elif match.group("strg") is not None:
+        value = match.group("strg").replace("''", "'")
+        value = value.rstrip() if strip else value
+    elif match.group("numr") is not None:
+        number = _NUMBER.match(match.group("numr"))
+        value = _encode(_str_to_num((number.group("sign") or "") + number.group("digt").translate(_DIGITS)))
+    else:
+        value = None  # no value: astropy's Undefined
+    comment = match.group("comm")
+    return {"keyword": keyword, "value": value, "comment": comment.rstrip() if comment else ""}
+
+
+def cards_to_json(cards: Iterable[fits.Card]) -> list[dict]:
+    """Each astropy card as ``keyword``/``value``/``comment``; a card astropy cannot parse
+    keeps its raw text and gets ``"unparsed": true`` instead of failing the file.
+
+    The warning filters are set once for all the cards: setting them costs more than
+    parsing a card does.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warnings.simplefilter("error", VerifyWarning)
+        return [_card_to_json(card) for card in cards]
+
+
+def _card_to_json(card: fits.Card) -> dict:
+    try:
+        return {"keyword": card.keyword, "value": _encode(card.value), "comment": card.comment}
+    except (VerifyError, VerifyWarning, ValueError) as exc:
+        logger.warning("unparsable card %r: %s", card.keyword, exc)
+    return {"keyword": card.keyword, "value": _raw_value(card), "comment": None, "unparsed": True}
+
+
+def _raw_value(card: fits.Card) -> str:
+    """The card's text after its keyword, as written in the file."""
+    # Only cards read from text can be unparsable, and they keep it in ``_image``: the
+    # public ``image`` would first "fix" the card (rewriting the very text) or raise.
+    image = card._image
+    rest = image.split("=", 1)[1] if image[:9].upper() == "HIERARCH " else image[8:]
+    return rest.removeprefix("= ").strip()
+
+
+def _encode(value: Any) -> Any:
+    """A header value as strict JSON, keeping its type and precision."""
+    kind = type(value)
+    if kind is str or kind is bool or kind is int:  # most values: exact types first, ABC checks cost more
+        return value
+    if kind is float:
+        return _encode_float(value)
+    if isinstance(value, Undefined):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return _encode_float(float(value))
+    if isinstance(value, numbers.Complex):
+        return {"real": _encode_float(value.real), "imag": _encode_float(value.imag)}
+    return str(value)
+
+
+def _encode_float(value: float) -> float | dict:
+    """JSON has no NaN or infinities: spell them out."""
+    if math.isfinite(value):
+        return value
+    return {"float": "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")}
