@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 CARD = 80
 END_CARD = "END".ljust(CARD)
 _COMMENTARY = frozenset({"", "COMMENT", "HISTORY"})
+#: Keywords that astropy reads in ways of their own.
+_SPECIAL = frozenset({"END", "CONTINUE"})
 _KEYWORD = re.compile(r"[A-Z0-9_-]{1,8}\Z")
 #: astropy's expressions for a card's value field and for a number in it.
 _VALUE, _NUMBER = fits.Card._value_NFSC_RE, fits.Card._number_NFSC_RE
@@ -76,36 +78,43 @@ def _standard_card(image: str, strip: bool) -> dict | None:
     """The card as astropy reads it, or None where astropy must read it (see the module's docstring).
 
     The steps are astropy's ``Card._parse_keyword``, ``_split``, ``_parse_value`` and
-    ``_parse_comment`` for the cards they leave ordinary.
+    ``_parse_comment``, for the cards that they read the ordinary way.
     """
     if len(image) != CARD:
         return None  # a long string continued
     keyword = image[:8].rstrip()
-    if keyword.upper() in _COMMENTARY:
-        if keyword != keyword.upper() or image[:1] == " " and keyword:
-            return None
+    if keyword in _COMMENTARY:
         return {"keyword": keyword, "value": image[8:].rstrip(), "comment": ""}
-    if image.find("= ") != 8 or not _KEYWORD.match(keyword):
+    if keyword in _SPECIAL or image.find("= ") != 8 or not _KEYWORD.match(keyword):
         return None
     rest = image[10:].lstrip()
     if rest[:1] == "'" and rest.find(": ") >= 2:
         return None  # perhaps a record-valued card
     match = _VALUE.match(rest.rstrip())
-    if match is None or match.group("cplx") is not None:
+    if match is None:
         return None
+    logical, string, number, complex_, comment = match.group("bool", "strg", "numr", "cplx", "comm")
     value: Any
-    if match.group("bool") is not None:
-        value = match.group("bool") == "T"
-    elif match.group("strg") is not None:
-        value = match.group("strg").replace("''", "'")
+    if logical is not None:
+        value = logical == "T"
+    elif string is not None:
+        value = string.replace("''", "'")
         value = value.rstrip() if strip else value
-    elif match.group("numr") is not None:
-        number = _NUMBER.match(match.group("numr"))
-        value = _encode(_str_to_num((number.group("sign") or "") + number.group("digt").translate(_DIGITS)))
+    elif number is not None:
+        value = _encode(_number(number))
+    elif complex_ is not None:
+        return None
     else:
         value = None  # no value: astropy's Undefined
-    comment = match.group("comm")
     return {"keyword": keyword, "value": value, "comment": comment.rstrip() if comment else ""}
+
+
+def _number(text: str) -> int | float:
+    """astropy's reading of a number (``Card._parse_value``): blanks dropped, D exponents as E."""
+    if " " in text or "d" in text or "D" in text:
+        parts = _NUMBER.match(text)
+        text = (parts.group("sign") or "") + parts.group("digt").translate(_DIGITS)
+    return _str_to_num(text)
 
 
 def cards_to_json(cards: Iterable[fits.Card]) -> list[dict]:
