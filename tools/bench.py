@@ -134,7 +134,8 @@ def run_store(name: str, workdir: Path, cases: list[Case], files: dict[str, Path
         for case in cases:
             if case.name not in wanted:
                 continue
-            impls = (*IMPLS, "pipeline_event", "pipeline_batch") if case.name == "small" else IMPLS
+            # The small files' target compares the baseline with the batches: side by side in every round.
+            impls = ("pipeline", "pipeline_event", "baseline", "pipeline_batch") if case.name == "small" else IMPLS
             if latency:  # every request waits here: one repetition, and no uris run (it adds a HEAD a file)
                 impls = ("pipeline_event", "baseline", "pipeline_batch")
             runs: dict[str, list[dict[str, Any]]] = {impl: [] for impl in impls}
