@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import math
 import numbers
-import re
 import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -32,9 +31,8 @@ END_CARD = "END".ljust(CARD)
 _COMMENTARY = frozenset({"", "COMMENT", "HISTORY"})
 #: Keywords that astropy reads in ways of their own.
 _SPECIAL = frozenset({"END", "CONTINUE"})
-_KEYWORD = re.compile(r"[A-Z0-9_-]{1,8}\Z")
-#: astropy's expressions for a card's value field and for a number in it.
-_VALUE, _NUMBER = fits.Card._value_NFSC_RE, fits.Card._number_NFSC_RE
+#: astropy's expressions for a standard keyword, a card's value field and a number in it.
+_KEYWORD, _VALUE, _NUMBER = fits.Card._keywd_FSC_RE, fits.Card._value_NFSC_RE, fits.Card._number_NFSC_RE
 #: astropy's reading of a real number's digits: D exponents as E, blanks dropped.
 _DIGITS = str.maketrans({**FIX_FP_TABLE2, ord(" "): None})
 
