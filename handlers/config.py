@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .errors import ConfigurationError, RecursiveTriggerError
+from handlers.errors import ConfigurationError, RecursiveTriggerError
 
 INTERVALS = ("zscale", "percentile")
 STRETCHES = ("linear", "sqrt", "log", "asinh")

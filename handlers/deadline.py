@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import TimeLimitError
+from handlers.errors import TimeLimitError
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from handlers import ingest
-from handlers.observability import metrics
-from handlers.worker import LocalContext
+from handlers.aws import warm
+from handlers.aws.observability import metrics
+from handlers.aws.worker import LocalContext
 from tools.motoserver import LOCAL_AWS_ENV
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
 DRIZZLE = FIXTURES / "hag_j004524.96+403851.8_j8hpdcaoq_v01.drizzle.fits"
 INBOX, OUTPUT = "fits-inbox", "fits-output"
 
@@ -64,17 +65,17 @@ def s3(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         client.put_bucket_versioning(Bucket=INBOX, VersioningConfiguration={"Status": "Enabled"})
         client.create_bucket(Bucket=OUTPUT)
         monkeypatch.setenv("OUTPUT_BUCKET", OUTPUT)
-        ingest.reset()
+        warm.reset()
         metrics.clear_metrics()  # Powertools keeps metrics while disabled; start each test empty
         yield client
-        ingest.reset()
+        warm.reset()
 
 
 @pytest.fixture
 def requests_sent(s3: Any) -> RequestLog:
     """Counts what the handler's own S3 client sends (built now, reused by the handler)."""
     log = RequestLog()
-    ingest.s3_client().meta.events.register("before-call.s3.*", log.record)
+    warm.s3_client().meta.events.register("before-call.s3.*", log.record)
     return log
 
 

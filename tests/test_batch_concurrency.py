@@ -15,6 +15,7 @@ import pytest
 
 from fixtures.sample_events import retarget, sqs_s3
 from handlers import ingest, pipeline
+from handlers.aws import invocation, warm
 
 from .conftest import DRIZZLE, FIXTURES, INBOX, OUTPUT, RequestLog, fail_gets
 
@@ -25,7 +26,7 @@ WORKERS = 4
 def together(monkeypatch: pytest.MonkeyPatch) -> threading.Barrier:
     """The pipeline's ``process``, each call held until WORKERS calls are in it at once."""
     monkeypatch.setenv("BATCH_CONCURRENCY", str(WORKERS))
-    ingest.reset()
+    warm.reset()
     barrier = threading.Barrier(WORKERS, timeout=30)
     real = pipeline.process
 
@@ -33,7 +34,7 @@ def together(monkeypatch: pytest.MonkeyPatch) -> threading.Barrier:
         barrier.wait()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ingest, "process", process)
+    monkeypatch.setattr(invocation, "process", process)
     return barrier
 
 
@@ -58,7 +59,7 @@ def test_an_sqs_batch_runs_its_objects_together_and_reports_the_failed_one(
     sizes = {key: DRIZZLE.stat().st_size for key in [*keys, "night/flaky.fits"]} | {"night/not fits.fits": 10}
     event = sqs_batch([*keys, "night/not fits.fits", "night/flaky.fits"], sizes)
     # Reading night/flaky.fits fails past botocore's retries: a transient fault of that message only.
-    ingest.s3_client().meta.events.register_first("before-send.s3.GetObject", fail_gets(503, "SlowDown", "flaky"))
+    warm.s3_client().meta.events.register_first("before-send.s3.GetObject", fail_gets(503, "SlowDown", "flaky"))
 
     response = ingest.handler(event, context)
 
@@ -113,9 +114,9 @@ def test_an_object_read_in_parts_deletes_by_itself(
     s3: Any, context: Any, together: threading.Barrier, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("READ_WHOLE_OBJECT_BYTES", str(DRIZZLE.stat().st_size))  # the WCS image is larger
-    ingest.reset()
+    warm.reset()
     requests_sent = RequestLog()
-    ingest.s3_client().meta.events.register("before-call.s3.*", requests_sent.record)
+    warm.s3_client().meta.events.register("before-call.s3.*", requests_sent.record)
     bodies = {f"mixed/{n}.fits": DRIZZLE.read_bytes() for n in range(WORKERS - 1)}
     bodies["mixed/large.fits"] = (FIXTURES / "wcs_image.fits").read_bytes()
     for key, body in bodies.items():

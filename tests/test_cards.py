@@ -14,8 +14,8 @@ import astropy
 import pytest
 from astropy.io import fits
 
-from handlers.cards import cards_to_json, header_cards
-from handlers.fitsread import scan_header
+from handlers.fits.cards import cards_to_json, header_cards
+from handlers.fits.opening import scan_header
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Every FITS file of astropy's test data and of the fixtures: real headers of many instruments and conventions.
@@ -129,7 +129,7 @@ def test_other_cards_are_read_by_astropy_each_as_astropy_reads_it(monkeypatch):
         given.extend(card.keyword for card in cards)
         return cards_to_json(cards)
 
-    monkeypatch.setattr("handlers.cards.cards_to_json", recording)
+    monkeypatch.setattr("handlers.fits.cards.cards_to_json", recording)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ours = as_json(header_cards(text))

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from handlers.__main__ import main
+from handlers.cli.main import main
 
 from .conftest import DRIZZLE, FIXTURES, INBOX, OUTPUT
 

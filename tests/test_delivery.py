@@ -12,8 +12,9 @@ import pytest
 from astropy.io import fits
 
 from handlers import ingest
+from handlers.aws import warm
+from handlers.aws.worker import LocalContext
 from handlers.errors import TransientError
-from handlers.worker import LocalContext
 
 from .conftest import DRIZZLE, INBOX, OUTPUT, fail_gets
 
@@ -82,9 +83,9 @@ def server_buckets(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, request:
     for bucket in (inbox, output):
         client.create_bucket(Bucket=bucket)
     monkeypatch.setenv("OUTPUT_BUCKET", output)
-    ingest.reset()
+    warm.reset()
     yield client, inbox, output
-    ingest.reset()
+    warm.reset()
 
 
 def test_the_same_event_three_times_at_once(server_buckets: Any) -> None:
@@ -162,7 +163,7 @@ def test_a_new_version_with_fewer_images_leaves_no_stale_thumbnail(s3: Any) -> N
 
 def test_running_out_of_time_writes_a_timeout_record(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIME_RESERVE_SECONDS", "30")
-    ingest.reset()
+    warm.reset()
     event = created(s3, KEY, DRIZZLE.read_bytes())
     result = ingest.handler(event, LocalContext(timeout_s=10))  # less than the reserve: no time to work
     assert result["outcomes"][0]["status"] == "rejected"
@@ -175,13 +176,13 @@ def test_failing_puts_leave_nothing_visible(server_buckets: Any, status: int, co
     client, inbox, output = server_buckets
     client.put_object(Bucket=inbox, Key=KEY, Body=DRIZZLE.read_bytes())
     hook = fail_gets(status, code, "metadata/", method="PUT")
-    ingest.s3_client().meta.events.register_first("before-send.s3.PutObject", hook)
+    warm.s3_client().meta.events.register_first("before-send.s3.PutObject", hook)
     with pytest.raises(TransientError):
         ingest.handler({"uris": [f"s3://{inbox}/{KEY}"]}, LocalContext())
     assert hook.calls == 5  # botocore's standard retry mode, then the invocation fails
     assert client.list_objects_v2(Bucket=output).get("KeyCount") == 0  # thumbnails taken back
 
-    ingest.s3_client().meta.events.unregister("before-send.s3.PutObject", hook)
+    warm.s3_client().meta.events.unregister("before-send.s3.PutObject", hook)
     assert ingest.handler({"uris": [f"s3://{inbox}/{KEY}"]}, LocalContext())["outcomes"][0]["status"] == "processed"
     listed = {o["Key"] for o in client.list_objects_v2(Bucket=output)["Contents"]}
     assert f"metadata/{KEY}.json" in listed and len(listed) == 3

@@ -10,7 +10,7 @@ import pytest
 
 from fixtures.sample_events import SECOND_KEY, retarget
 from handlers import ingest
-from handlers.events import (
+from handlers.aws.events import (
     ObjectRef,
     is_batch_operations_event,
     is_sqs_event,
@@ -110,14 +110,14 @@ def test_eventbridge_keys_are_taken_as_they_are() -> None:
 
 
 def test_sqs_body_that_is_not_json_is_refused() -> None:
-    from handlers.events import UnrecognizedEventError
+    from handlers.aws.events import UnrecognizedEventError
 
     with pytest.raises(UnrecognizedEventError, match="not JSON"):
         refs_from_sqs_body("hello")
 
 
 def test_unknown_event_is_refused_loudly(s3: Any, context: Any) -> None:
-    from handlers.events import UnrecognizedEventError
+    from handlers.aws.events import UnrecognizedEventError
 
     with pytest.raises(UnrecognizedEventError):
         ingest.handler({"hello": "world"}, context)

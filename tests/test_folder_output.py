@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from handlers.outputs import FolderOutput
+from handlers.storage.outputs import FolderOutput
 
 
 def test_a_conditional_write_creates_once_and_leaves_no_partial_file(tmp_path: Path) -> None:

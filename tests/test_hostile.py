@@ -26,7 +26,7 @@ MiB = 1024 * 1024
 PEAK_LIMIT = 512 * MiB
 PROBE = (
     "import resource, sys\n"
-    "from handlers.__main__ import main\n"
+    "from handlers.cli.main import main\n"
     "code = main(sys.argv[1:])\n"
     "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
     "sys.exit(code)\n"

@@ -36,7 +36,8 @@ from moto import mock_aws
 
 from fixtures.sample_events import s3_key
 from handlers import ingest
-from handlers.worker import LocalContext, run
+from handlers.aws import invocation, warm
+from handlers.aws.worker import LocalContext, run
 
 from .conftest import DRIZZLE
 from .terraform_support import TERRAFORM_DIR, requires_terraform, stand_in_artifacts, terraform, terraform_env
@@ -407,7 +408,7 @@ def recorded() -> Iterator[list[Call]]:
         with mock_aws():
             yield _scenario()
     finally:
-        ingest.reset()
+        warm.reset()
         mp.undo()
 
 
@@ -418,9 +419,9 @@ def _scenario() -> list[Call]:
     old = upload(s3, OLD_KEY, DRIZZLE.read_bytes())  # version "null": read with If-Match
     s3.put_bucket_versioning(Bucket=INBOX, VersioningConfiguration={"Status": "Enabled"})  # as the stack does
 
-    ingest.reset()
+    warm.reset()
     recorder = Recorder()
-    recorder.attach(ingest.s3_client())
+    recorder.attach(warm.s3_client())
     sqs = boto3.client("sqs", region_name=REGION)
     url = sqs.create_queue(QueueName=EVENTS_QUEUE)["QueueUrl"]
     polled = boto3.client("sqs", region_name=REGION)  # the event source mapping's
@@ -463,17 +464,17 @@ def _scenario() -> list[Call]:
 def side_by_side_handled(event: dict[str, Any]) -> list[dict[str, str]]:
     """The handler's outcomes, its objects held until all of them run (so they share their deletes)."""
     together = threading.Barrier(len(event["Records"]), timeout=30)
-    real = ingest.process
+    real = invocation.process
 
     def process(*args: Any, **kwargs: Any) -> Any:
         together.wait()
         return real(*args, **kwargs)
 
-    ingest.process = process
+    invocation.process = process
     try:
         return ingest.handler(event, LocalContext())["outcomes"]
     finally:
-        ingest.process = real
+        invocation.process = real
 
 
 # the checks --------------------------------------------------------------------------------------

@@ -13,9 +13,10 @@ from botocore.awsrequest import AWSResponse
 from PIL import Image
 
 from handlers import ingest
+from handlers.aws import warm
+from handlers.aws.worker import sqs_event
 from handlers.errors import ConfigurationError, RecursiveTriggerError, TransientError
-from handlers.outputs import BucketOutput
-from handlers.worker import sqs_event
+from handlers.storage.outputs import BucketOutput
 
 from .conftest import DRIZZLE, INBOX, OUTPUT, RequestLog, fail_gets
 
@@ -265,7 +266,7 @@ def test_the_output_bucket_is_refused_as_input(s3: Any, context: Any) -> None:
 
 def test_missing_output_bucket_stops_the_function(s3: Any, context: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OUTPUT_BUCKET")
-    ingest.reset()
+    warm.reset()
     with pytest.raises(ConfigurationError, match="OUTPUT_BUCKET"):
         ingest.handler({"uris": [f"s3://{INBOX}/{KEY}"]}, context)
 
@@ -276,7 +277,7 @@ def test_store_faults_are_retried_then_raised_with_nothing_written(
 ) -> None:
     upload(s3, KEY, DRIZZLE.read_bytes())
     hook = fail_gets(status, code)
-    ingest.s3_client().meta.events.register_first("before-send.s3.GetObject", hook)
+    warm.s3_client().meta.events.register_first("before-send.s3.GetObject", hook)
     with pytest.raises(TransientError):
         ingest.handler({"uris": [f"s3://{INBOX}/{KEY}"]}, context)
     assert hook.calls == 5  # botocore's standard mode: five attempts
@@ -336,7 +337,7 @@ def test_a_connection_reset_mid_body_is_read_again(s3: Any, requests_sent: Reque
         headers = {"Content-Length": str(size), "Content-Range": f"bytes 0-{size - 1}/{size}"}
         return AWSResponse(request.url, 206, headers, _ResetMidBody())
 
-    ingest.s3_client().meta.events.register_first("before-send.s3.GetObject", reset_first_get)
+    warm.s3_client().meta.events.register_first("before-send.s3.GetObject", reset_first_get)
     assert ingest.handler({"uris": [f"s3://{INBOX}/{KEY}"]}, context)["outcomes"][0]["status"] == "processed"
     assert len(resets) == 1
     doc = read_json(s3, f"metadata/{KEY}.json")

@@ -14,11 +14,11 @@ import pytest
 from astropy.io import fits
 
 from handlers import ingest
+from handlers.aws.events import ObjectRef
 from handlers.config import Settings
-from handlers.events import ObjectRef
-from handlers.outputs import BucketOutput
 from handlers.pipeline import process
-from handlers.s3io import S3Source, make_s3_client
+from handlers.storage.outputs import BucketOutput
+from handlers.storage.s3_source import S3Source, make_s3_client
 
 from .conftest import INBOX, OUTPUT, RequestLog
 

@@ -15,14 +15,14 @@ from astropy.io.fits.hdu.base import ExtensionHDU
 from astropy.utils.exceptions import AstropyUserWarning
 from astropy.wcs import WCS
 
-from handlers.cards import cards_to_json, header_cards
 from handlers.config import ReadSettings, Settings
 from handlers.deadline import Deadline
-from handlers.extract import extract
-from handlers.fitsread import scan_header
-from handlers.metadata import describe_hdu
-from handlers.s3io import RangeReader
-from handlers.wcsinfo import celestial_wcs
+from handlers.fits.cards import cards_to_json, header_cards
+from handlers.fits.extract import extract
+from handlers.fits.hdu import describe_hdu
+from handlers.fits.opening import scan_header
+from handlers.fits.wcs import celestial_wcs
+from handlers.storage.reader import RangeReader
 
 RA, DEC = 11.354, 40.6477
 SCALE = 0.05 / 3600  # degrees per pixel
@@ -359,7 +359,7 @@ def test_broken_wcs_is_none_and_logged(tmp_path, caplog, changes):
     header = fits.Header({key: value for key, value in cards.items() if value is not None})
     path = write(tmp_path, fits.ImageHDU(np.zeros((100, 100), np.float32), header=header))
 
-    with caplog.at_level(logging.WARNING, logger="handlers.wcsinfo"):
+    with caplog.at_level(logging.WARNING, logger="handlers.fits.wcs"):
         doc = describe_file(path)[1]
 
     assert doc["wcs"] is None

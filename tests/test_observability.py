@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from handlers import ingest
-from handlers.observability import logger
+from handlers.aws.observability import logger
 
 from .conftest import DRIZZLE, INBOX
 
@@ -56,7 +56,7 @@ def test_metrics_are_printed_in_embedded_metric_format(
 
 
 def test_tracing_is_off_and_silent_outside_lambda(s3: Any, context: Any, capfd: pytest.CaptureFixture[str]) -> None:
-    from handlers.observability import stage, tracer
+    from handlers.aws.observability import stage, tracer
 
     assert tracer.disabled  # no LAMBDA_TASK_ROOT, so no daemon is expected
     with stage("anything") as subsegment:
@@ -73,7 +73,7 @@ def test_aws_xray_sdk_is_imported_only_where_tracing_is_on(in_lambda: bool) -> N
     if in_lambda:
         env.update(LAMBDA_TASK_ROOT=str(ROOT), AWS_LAMBDA_FUNCTION_NAME="fits-ingest")
     code = ("import sys, handlers.ingest\n"
-            "from handlers.observability import tracer\n"
+            "from handlers.aws.observability import tracer\n"
             "print('aws_xray_sdk.core' in sys.modules, tracer.disabled, type(tracer.provider).__module__)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     loaded, disabled, provider = done.stdout.split()

@@ -21,9 +21,10 @@ from PIL import Image
 
 from fixtures.builders import star_field, tile_compressed
 from handlers import ingest
+from handlers.aws import warm
 from handlers.config import Settings
-from handlers.readahead import PartStream
-from handlers.thumbnails import plan_thumbnail, reduce_image, render_png
+from handlers.fits.thumbnails import plan_thumbnail, reduce_image, render_png
+from handlers.storage.readahead import PartStream
 
 from .conftest import DRIZZLE, FIXTURES, INBOX, OUTPUT, RequestLog
 
@@ -90,9 +91,9 @@ def recorded_with(monkeypatch: pytest.MonkeyPatch, **env: str) -> RequestLog:
     """The handler's settings and client built anew with ``env``, and its requests recorded."""
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    ingest.reset()
+    warm.reset()
     log = RequestLog()
-    ingest.s3_client().meta.events.register("before-call.s3.*", log.record)
+    warm.s3_client().meta.events.register("before-call.s3.*", log.record)
     return log
 
 

@@ -23,8 +23,8 @@ from .conftest import DRIZZLE
 ROOT = Path(__file__).resolve().parent.parent
 RUN_HANDLER = (
     "import sys\n"
-    "from handlers.ingest import handler\n"
-    "from handlers.worker import LocalContext\n"
+    "from handlers.aws.invocation import handler\n"
+    "from handlers.aws.worker import LocalContext\n"
     "print(handler({'uris': [sys.argv[1]]}, LocalContext()))\n"
 )
 

@@ -7,8 +7,8 @@ from typing import Any
 import boto3
 import pytest
 
-from handlers import ingest
-from handlers.worker import run
+from handlers.aws import warm
+from handlers.aws.worker import run
 
 from .conftest import DRIZZLE, INBOX, OUTPUT, fail_gets
 
@@ -52,7 +52,7 @@ def test_every_upload_ends_in_metadata_or_an_error_record(s3: Any, queue: tuple[
 def test_a_failed_message_stays_queued_for_redelivery(s3: Any, queue: tuple[Any, str]) -> None:
     sqs, url = queue
     run(sqs, url, once=True)  # drain the test event
-    ingest.s3_client().meta.events.register_first("before-send.s3.GetObject", fail_gets(503, "SlowDown", "unlucky"))
+    warm.s3_client().meta.events.register_first("before-send.s3.GetObject", fail_gets(503, "SlowDown", "unlucky"))
     s3.put_object(Bucket=INBOX, Key="ok.fits", Body=DRIZZLE.read_bytes())
     s3.put_object(Bucket=INBOX, Key="unlucky.fits", Body=DRIZZLE.read_bytes())
     stats = run(sqs, url, once=True)

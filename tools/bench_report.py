@@ -463,7 +463,7 @@ and removed at the end:
 
 Each store is an S3 server in its own process on 127.0.0.1 (`tools/bench_stores.py`). Each
 (store, case, implementation) runs in a fresh process (`tools/bench_worker.py`) that imports its
-implementation, builds its S3 client (the pipeline's from `handlers.s3io.make_s3_client`, the
+implementation, builds its S3 client (the pipeline's from `handlers.storage.reader.make_s3_client`, the
 baseline's a default boto3 client), processes a small warm-up object (a warm Lambda: lazy imports
 and connections are not timed), records its resident set at rest, then processes the case's objects
 several times ({', '.join(f'{k}: {v}' for k, v in REPEAT.items())}; outputs of the previous repetition

@@ -106,11 +106,11 @@ def _implementation(spec: dict[str, Any]) -> tuple[Run, Any]:
     inbox, output, endpoint = spec["inbox"], spec["output"], spec["endpoint"]
     if spec["impl"] in ("pipeline", "pipeline_event"):
         import handlers.ingest  # noqa: F401  (what the Lambda imports at cold start)
+        from handlers.aws.events import ObjectRef
         from handlers.config import Settings
-        from handlers.events import ObjectRef
-        from handlers.outputs import BucketOutput
         from handlers.pipeline import process
-        from handlers.s3io import S3Source, make_s3_client
+        from handlers.storage.outputs import BucketOutput
+        from handlers.storage.s3_source import S3Source, make_s3_client
 
         settings = Settings.from_env({"OUTPUT_BUCKET": output, **spec.get("settings", {})})
         client = make_s3_client(settings.reads, endpoint)
@@ -165,11 +165,12 @@ def _sqs_batches(spec: dict[str, Any]) -> tuple[Run, Any]:
     """The Lambda handler given SQS batches of S3 notifications, as the queue trigger delivers them."""
     from fixtures.sample_events import retarget, sqs_s3
     from handlers import ingest
-    from handlers.worker import LocalContext
+    from handlers.aws import warm
+    from handlers.aws.worker import LocalContext
 
     os.environ.update(OUTPUT_BUCKET=spec["output"], AWS_ENDPOINT_URL=spec["endpoint"],
                       **spec.get("settings", {}))
-    client = ingest.s3_client()
+    client = warm.s3_client()
     inbox, template = spec["inbox"], sqs_s3()["Records"][0]
     records = {}
     for key in [*spec["keys"], spec["warmup_key"]]:

@@ -36,7 +36,7 @@ def main() -> int:
         uploads = _upload_fixtures(s3)
         print(f"uploaded {len(uploads)} objects to s3://{INBOX}/ on the moto server at {server.url}")
 
-        from handlers.worker import run
+        from handlers.aws.worker import run
 
         stats = run(sqs, queue_url, once=True)
         print(f"worker: {stats.received} notification(s) handed to handlers.ingest.handler, "

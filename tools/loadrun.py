@@ -24,7 +24,7 @@ import boto3
 import numpy as np
 from astropy.io import fits
 
-from handlers.reconcile import Reconciliation, reconcile
+from handlers.cli.reconcile import Reconciliation, reconcile
 from tools.motoserver import LOCAL_AWS_ENV, moto_server
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .errors import IngestError
-from .layout import ERROR_PREFIX, METADATA_PREFIX
+from handlers.errors import IngestError
+from handlers.layout import ERROR_PREFIX, METADATA_PREFIX
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

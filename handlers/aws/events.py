@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from .errors import IngestError
+from handlers.errors import IngestError
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""SharedDeletes: the deletes of objects running side by side go out as one request.
+"""BatchedDeletes: the deletes of objects running side by side go out as one request.
 
 Each case starts its objects behind a barrier, so that all are running before any asks
 (a clock would only make that likely).
@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from handlers.errors import TransientError
-from handlers.shared_deletes import SharedDeletes
+from handlers.storage.batched_deletes import BatchedDeletes
 
 
 class Store:
@@ -30,7 +30,7 @@ class Store:
         return {key: fault for key, fault in self.faults.items() if key in keys}
 
 
-def run_together(shared: SharedDeletes, works: list[Callable[[], Any]], threads: int | None = None) -> list[Any]:
+def run_together(deletes: BatchedDeletes, works: list[Callable[[], Any]], threads: int | None = None) -> list[Any]:
     """Each work as one object of the batch, all started before any goes on; results or exceptions."""
     threads = threads or len(works)
     barrier = threading.Barrier(threads, timeout=30)
@@ -40,40 +40,40 @@ def run_together(shared: SharedDeletes, works: list[Callable[[], Any]], threads:
         return work()
 
     with ThreadPoolExecutor(threads) as pool:
-        futures = [pool.submit(shared.each(member), work) for work in works]
+        futures = [pool.submit(deletes.participant(member), work) for work in works]
         return [future.exception() or future.result() for future in futures]
 
 
-def deleting(shared: SharedDeletes, store: Store, key: str) -> Callable[[], str]:
+def deleting(deletes: BatchedDeletes, store: Store, key: str) -> Callable[[], str]:
     def work() -> str:
-        shared.delete(key, store.send)
+        deletes.delete(key, store.send)
         return key
     return work
 
 
 def test_the_deletes_of_objects_running_together_go_in_one_request() -> None:
-    shared, store = SharedDeletes(), Store()
+    deletes, store = BatchedDeletes(), Store()
 
-    results = run_together(shared, [deleting(shared, store, key) for key in ("a", "b", "c")])
+    results = run_together(deletes, [deleting(deletes, store, key) for key in ("a", "b", "c")])
 
     assert results == ["a", "b", "c"]
     assert store.requests == [["a", "b", "c"]]
 
 
 def test_an_object_that_deletes_nothing_is_not_waited_for() -> None:
-    shared, store = SharedDeletes(), Store()
+    deletes, store = BatchedDeletes(), Store()
 
-    results = run_together(shared, [deleting(shared, store, "a"), lambda: "nothing to delete"])
+    results = run_together(deletes, [deleting(deletes, store, "a"), lambda: "nothing to delete"])
 
     assert results == ["a", "nothing to delete"]
     assert store.requests == [["a"]]
 
 
 def test_objects_queued_behind_the_pool_are_not_waited_for() -> None:
-    shared, store = SharedDeletes(), Store()
+    deletes, store = BatchedDeletes(), Store()
 
     with ThreadPoolExecutor(1) as pool:  # the second object starts only once the first is done
-        results = list(pool.map(shared.each(lambda key: deleting(shared, store, key)()), ["a", "b"]))
+        results = list(pool.map(deletes.participant(lambda key: deleting(deletes, store, key)()), ["a", "b"]))
 
     assert results == ["a", "b"]
     assert store.requests == [["a"], ["b"]]
@@ -81,51 +81,51 @@ def test_objects_queued_behind_the_pool_are_not_waited_for() -> None:
 
 def test_each_object_gets_its_own_keys_fault() -> None:
     fault = TransientError("S3 answered InternalError on b")
-    shared, store = SharedDeletes(), Store(faults={"b": fault})
+    deletes, store = BatchedDeletes(), Store(faults={"b": fault})
 
-    results = run_together(shared, [deleting(shared, store, key) for key in ("a", "b", "c")])
+    results = run_together(deletes, [deleting(deletes, store, key) for key in ("a", "b", "c")])
 
     assert results == ["a", fault, "c"]
 
 
 def test_a_failed_request_fails_every_object_in_it() -> None:
     down = TransientError("S3 answered SlowDown")
-    shared, store = SharedDeletes(), Store(down=down)
+    deletes, store = BatchedDeletes(), Store(down=down)
 
-    results = run_together(shared, [deleting(shared, store, key) for key in ("a", "b")])
+    results = run_together(deletes, [deleting(deletes, store, key) for key in ("a", "b")])
 
     assert results == [down, down] and store.requests == [["a", "b"]]
 
 
 def test_a_delete_outside_any_batch_is_sent_at_once() -> None:
-    shared, store = SharedDeletes(), Store()
+    deletes, store = BatchedDeletes(), Store()
 
-    shared.delete("alone", store.send)
+    deletes.delete("alone", store.send)
 
     assert store.requests == [["alone"]]
 
 
 def test_one_key_asked_twice_is_sent_once() -> None:
-    shared, store = SharedDeletes(), Store()
+    deletes, store = BatchedDeletes(), Store()
 
-    results = run_together(shared, [deleting(shared, store, "k"), deleting(shared, store, "k")])
+    results = run_together(deletes, [deleting(deletes, store, "k"), deleting(deletes, store, "k")])
 
     assert results == ["k", "k"] and store.requests == [["k"]]
 
 
 def test_an_object_standing_aside_is_not_waited_for() -> None:
-    shared, store = SharedDeletes(), Store()
+    deletes, store = BatchedDeletes(), Store()
     deleted = threading.Event()
 
     def long_read() -> str:
-        with shared.aside():
+        with deletes.deleting_alone():
             assert deleted.wait(30), "the batch waited for the object standing aside"
         return "long"
 
     def quick() -> str:
-        shared.delete("a", store.send)
+        deletes.delete("a", store.send)
         deleted.set()
         return "a"
 
-    assert run_together(shared, [quick, long_read]) == ["a", "long"]
+    assert run_together(deletes, [quick, long_read]) == ["a", "long"]
     assert store.requests == [["a"]]

@@ -14,27 +14,32 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
+from handlers.documents import HduDocument, Summary
+from handlers.fits.cards import first_values
+from handlers.fits.format import is_image, is_table
+
 logger = logging.getLogger(__name__)
 
 Keywords = Mapping[str, Any]
 Reader = Callable[[Keywords], Any]
 
-_IMAGE_TYPES = {"PrimaryHDU", "ImageHDU", "CompImageHDU"}
-_TABLE_TYPES = {"BinTableHDU", "TableHDU"}
 # Besselian equinoxes for FK4, Julian for the rest (as FITS WCS paper II says).
 _EQUINOX_FORMATS = {
     "fk4": "byear", "fk4noeterms": "byear", "fk5": "jyear", "barycentricmeanecliptic": "jyear",
 }
 
 
-def observation_summary(hdus: Sequence[dict]) -> dict:
+def observation_summary(hdus: Sequence[HduDocument]) -> Summary:
     """ObsCore-named fields (null when unknown) from the documents of describe_hdu.
+
+    Parameters:
+        hdus: the file's HDU documents, in file order.
 
     Each keyword is looked up in the primary header first, then in the extensions in
     order; the first usable value wins, and an unusable one is logged and skipped.
     ``filter`` is not ObsCore (which has no filter field) but what users search by.
     """
-    find = partial(_find, [_keywords(hdu) for hdu in hdus])
+    find = partial(_find, [first_values(hdu["cards"]) for hdu in hdus])
     t_exptime = find(*(_number(key, 0) for key in ("EXPTIME", "EXPOSURE", "TEXPTIME", "ITIME")))
     t_min = find(
         _number("EXPSTART"), _number("MJD-OBS"), _number("MJD-BEG"),
@@ -67,29 +72,20 @@ def observation_summary(hdus: Sequence[dict]) -> dict:
     }
 
 
-def _dataproduct_type(hdus: Sequence[dict]) -> str | None:
+def _dataproduct_type(hdus: Sequence[HduDocument]) -> str | None:
     """The first image with data decides; a file whose data are all tables holds measurements."""
     images = [
         hdu["shape"]
         for hdu in hdus
-        if hdu.get("type") in _IMAGE_TYPES and hdu.get("shape") and math.prod(hdu["shape"])
+        if is_image(hdu.get("type")) and hdu.get("shape") and math.prod(hdu["shape"])
     ]
     for shape in images:
         axes = sum(n > 1 for n in shape)  # a degenerate axis (NAXISn = 1) is no dimension
         if axes >= 2:
             return "cube" if axes >= 3 else "image"
-    if not images and any(hdu.get("type") in _TABLE_TYPES for hdu in hdus):
+    if not images and any(is_table(hdu.get("type")) for hdu in hdus):
         return "measurements"
     return None
-
-
-def _keywords(hdu: dict) -> dict[str, Any]:
-    """The HDU's parsed values by keyword; the first card of a keyword wins, as in astropy."""
-    keywords: dict[str, Any] = {}
-    for card in hdu["cards"]:
-        if not card.get("unparsed"):
-            keywords.setdefault(card["keyword"], card["value"])
-    return keywords
 
 
 def _find(headers: Sequence[Keywords], *readers: Reader) -> Any:
@@ -218,7 +214,7 @@ def _degrees(value: Any, sexagesimal_unit: str) -> float:
         return float(Angle(value, unit=sexagesimal_unit).degree)
 
 
-def _sky(hdus: Sequence[dict]) -> dict[str, Any]:
+def _sky(hdus: Sequence[HduDocument]) -> dict[str, Any]:
     """Centre, field of view and region (ICRS) of the first image with a celestial WCS."""
     sky: dict[str, Any] = dict.fromkeys(("s_ra", "s_dec", "s_fov", "s_region"))
     wcs = next((hdu["wcs"] for hdu in hdus if hdu.get("wcs")), None)
@@ -249,7 +245,7 @@ def _to_icrs(
 ) -> list[tuple[float, float]]:
     """(lon, lat) degrees in ``frame`` (an astropy frame name) -> (RA, Dec) degrees in ICRS."""
     if frame == "icrs":
-        return [tuple(point) for point in points]
+        return [(point[0], point[1]) for point in points]
     if frame is None:
         raise ValueError("the WCS's celestial frame is unknown")
     from astropy.coordinates import SkyCoord

@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import IngestError, TransientError
-from .s3io import classify_client_error
+from handlers.documents import SourceIdentity
+from handlers.errors import IngestError, TransientError
+from handlers.storage.s3_errors import classify_client_error
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-    from .shared_deletes import SharedDeletes
+    from handlers.storage.batched_deletes import BatchedDeletes
 
 SOURCE_ETAG = "source-etag"
 SOURCE_VERSION = "source-version-id"
@@ -39,7 +40,7 @@ class OutputRoot(Protocol):
     def put_if_absent(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str]) -> bool:
         """Write ``key`` only if it does not exist; False (nothing written) if it does."""
 
-    def recorded_source(self, key: str) -> dict[str, str] | None:
+    def recorded_source(self, key: str) -> SourceIdentity | None:
         """The source eTag/version recorded with the metadata document at ``key``, if any."""
 
     def delete(self, key: str) -> None:
@@ -50,13 +51,16 @@ class OutputRoot(Protocol):
 
 
 class BucketOutput:
-    """``shared``: the deletes of the batch's objects, sent together (None: each by itself)."""
+    """An S3 bucket as the output root.
 
-    def __init__(self, client: S3Client, bucket: str, shared: SharedDeletes | None = None) -> None:
+    ``deletes``: the deletes of the batch's objects, sent together (None: each by itself).
+    """
+
+    def __init__(self, client: S3Client, bucket: str, deletes: BatchedDeletes | None = None) -> None:
         self.client = client
         self.bucket = bucket
         self.uri = f"s3://{bucket}/"
-        self._shared = shared
+        self._deletes = deletes
 
     def put(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str] | None = None) -> None:
         self._call("put_object", key, Body=body, ContentType=content_type, Metadata=dict(tags or {}))
@@ -76,7 +80,7 @@ class BucketOutput:
                 raise
         return True
 
-    def recorded_source(self, key: str) -> dict[str, str] | None:
+    def recorded_source(self, key: str) -> SourceIdentity | None:
         with self._faults("HEAD", key):
             try:
                 head = self.client.head_object(Bucket=self.bucket, Key=key)
@@ -88,10 +92,10 @@ class BucketOutput:
         return {"etag": meta.get(SOURCE_ETAG, ""), "version_id": meta.get(SOURCE_VERSION, "")}
 
     def delete(self, key: str) -> None:
-        if self._shared is None:
+        if self._deletes is None:
             self._call("delete_object", key)
         else:
-            self._shared.delete(key, self._delete_keys)
+            self._deletes.delete(key, self._delete_keys)
 
     def _delete_keys(self, keys: list[str]) -> dict[str, IngestError]:
         """One DELETE for one key, one DeleteObjects for more; the faults of keys not deleted."""
@@ -131,6 +135,8 @@ class BucketOutput:
 
 
 class FolderOutput:
+    """A local folder as the output root (the CLI)."""
+
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         self.uri = f"{self.root}/"
@@ -160,7 +166,7 @@ class FolderOutput:
         partial.write_bytes(body)
         return partial
 
-    def recorded_source(self, key: str) -> dict[str, str] | None:
+    def recorded_source(self, key: str) -> SourceIdentity | None:
         try:
             source = json.loads((self.root / key).read_text())["source"]
         except (OSError, ValueError, KeyError, TypeError):

@@ -12,6 +12,9 @@ from typing import Any
 import numpy as np
 from astropy.io import fits
 
+from handlers.documents import CelestialWcs
+from handlers.fits.format import CARD
+
 logger = logging.getLogger(__name__)
 
 # astropy.coordinates frame names, so that consumers can pass them to SkyCoord.
@@ -21,7 +24,6 @@ _LON_FRAMES = {"GLON": "galactic", "SLON": "supergalactic", "ELON": "barycentric
 # read; without them the footprint is off by well under an arcsecond (SIP is kept).
 _LOOKUP_DISTORTION = re.compile(rb"(CPDIS|CQDIS)\d|(DP|DQ)\d[. ]")
 _SIP = re.compile(rb"[AB]_ORDER ")
-CARD = 80
 
 
 def _parse(header: fits.Header, written: bytes | None) -> Any:
@@ -30,8 +32,8 @@ def _parse(header: fits.Header, written: bytes | None) -> Any:
     The text is ``written`` (the header's blocks as the file holds them) where the caller
     has it: formatting the cards again would verify each one, which costs more than the rest.
     Without SIP, wcslib parses the cards itself (``Wcsprm``) and fixes them as WCS() would
-    (``Wcsprm.fix``): twenty times faster than WCS(header), whose Python layer copies and
-    verifies the header card by card, which for small files is most of their processing.
+    (``Wcsprm.fix``): much faster than WCS(header), whose Python layer copies and
+    verifies the header card by card (docs/measurements.md).
     SIP polynomials are read by astropy's layer only, so a header with them goes through it.
     """
     from astropy.wcs import WCS, Wcsprm
@@ -57,7 +59,7 @@ def _without_cards(text: bytes, keyword: re.Pattern[bytes]) -> bytes:
     )
 
 
-def celestial_wcs(header: fits.Header, shape: Sequence[int], written: bytes | None = None) -> dict | None:
+def celestial_wcs(header: fits.Header, shape: Sequence[int], written: bytes | None = None) -> CelestialWcs | None:
     """Frame, centre, corners and pixel scale of the image's celestial axes, in degrees
     (arcseconds for the scale); None when there are none or they cannot be evaluated.
 

@@ -7,11 +7,13 @@ disables itself outside Lambda (no daemon to talk to), where ``stage`` then cost
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "fits-ingest")
@@ -38,8 +40,8 @@ class Untraced(BaseProvider):
     """The provider of a Tracer that is off, which never imports aws-xray-sdk.
 
     Powertools otherwise imports the SDK and builds its recorder even for a disabled
-    Tracer: about 0.2 s of every cold start where nothing is traced (the CLI, the local
-    worker, a function with POWERTOOLS_TRACE_DISABLED).
+    Tracer, a cost paid at every cold start where nothing is traced (the CLI, the local
+    worker, a function with POWERTOOLS_TRACE_DISABLED); docs/measurements.md has it.
     """
 
     @contextmanager
@@ -74,3 +76,13 @@ tracer = _tracer()
 def stage(name: str) -> AbstractContextManager[Any]:
     """An X-Ray subsegment around one stage of the pipeline (a no-op outside Lambda)."""
     return tracer.provider.in_subsegment(f"## {name}")
+
+
+_metrics_lock = threading.Lock()
+
+
+def add_metrics(*entries: tuple[str, MetricUnit, float]) -> None:
+    """Add metrics from any thread: Powertools' metric set is a plain dict, updated under a lock."""
+    with _metrics_lock:
+        for name, unit, value in entries:
+            metrics.add_metric(name=name, unit=unit, value=value)

@@ -10,19 +10,21 @@ from __future__ import annotations
 import warnings
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
-from .config import Settings, ThumbnailSettings
-from .deadline import Deadline
-from .errors import HduCountLimitError, IngestError
-from .fitsread import as_input_error, check_data_present, scan_header, uncompressed
-from .layout import thumbnail_key
-from .observability import stage
-from .s3io import RangeReader
-from .threads import cpu_turn
-from .thumbnails import Plan, Thumbnail, plan_thumbnail, reduce_image, render_png
+from handlers.aws.observability import stage
+from handlers.config import Settings, ThumbnailSettings
+from handlers.deadline import Deadline
+from handlers.documents import HduDocument
+from handlers.errors import HduCountLimitError, IngestError
+from handlers.fits.format import is_image
+from handlers.fits.opening import as_input_error, check_data_present, scan_header, uncompressed
+from handlers.fits.thumbnails import Plan, Thumbnail, plan_thumbnail, reduce_image, render_png
+from handlers.layout import thumbnail_key
+from handlers.storage.interfaces import ByteStream, SourceStream
+from handlers.threads.compute import exclusive_compute
 
 #: At most this many distinct astropy warnings are kept in a metadata document.
 MAX_WARNINGS = 20
@@ -34,14 +36,20 @@ WHOLE_TILED_IMAGE_BYTES = 64 * 1024 * 1024
 class Extraction:
     """What one object holds: its HDUs' documents and the thumbnails to write."""
 
-    hdus: list[dict[str, Any]] = field(default_factory=list)
+    hdus: list[HduDocument] = field(default_factory=list)
     thumbnails: list[tuple[str, bytes]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     compression: str | None = None
 
 
-def extract(reader: RangeReader, key: str, settings: Settings, deadline: Deadline) -> Extraction:
+def extract(reader: SourceStream, key: str, settings: Settings, deadline: Deadline) -> Extraction:
     """Read ``reader`` as FITS; raise an InputError naming what is wrong with it.
+
+    Parameters:
+        reader: the object's bytes; closed on return.
+        key: the object's key, which names its thumbnails.
+        settings: limits and thumbnail settings.
+        deadline: checked between HDUs and between row blocks.
 
     A fault of the store is re-raised as itself even where astropy turned it into a
     warning or another exception (the reader remembers it), so that it is retried.
@@ -51,8 +59,9 @@ def extract(reader: RangeReader, key: str, settings: Settings, deadline: Deadlin
         try:
             with uncompressed(reader, settings.limits.max_decompressed_bytes) as (stream, compression):
                 # Once read, an object fetched in one GET is in memory: reading on waits on nothing.
-                with cpu_turn() if reader.held_whole else nullcontext():
-                    extraction = _walk(stream, key, settings, deadline)
+                with exclusive_compute() if reader.held_whole else nullcontext():
+                    # A decompressed copy is in memory: only the object itself is read ahead.
+                    extraction = _walk(stream, key, settings, deadline, reader if stream is reader else None)
                 extraction.compression = compression
         except IngestError:
             raise
@@ -66,10 +75,12 @@ def extract(reader: RangeReader, key: str, settings: Settings, deadline: Deadlin
     return extraction
 
 
-def _walk(stream: IO[bytes], key: str, settings: Settings, deadline: Deadline) -> Extraction:
+def _walk(
+    stream: ByteStream, key: str, settings: Settings, deadline: Deadline, ranged: SourceStream | None
+) -> Extraction:
     from astropy.io import fits
 
-    from .metadata import describe_hdu
+    from handlers.fits.hdu import describe_hdu
 
     limits = settings.limits
     size = stream.seek(0, 2)
@@ -88,14 +99,14 @@ def _walk(stream: IO[bytes], key: str, settings: Settings, deadline: Deadline) -
             raise HduCountLimitError(f"the file has more than MAX_HDUS ({limits.max_hdus:,}) HDUs")
         check_data_present(hdu, index, size)
         doc = describe_hdu(index, hdu, header_text)
-        if _is_image(hdu):
+        if is_image(type(hdu).__name__):
             if len(extraction.thumbnails) < limits.max_thumbnails:
                 with stage("thumbnail"):
-                    thumbnail = draw_thumbnail(hdu, settings.thumbnails, deadline, stream)
+                    thumbnail = draw_thumbnail(hdu, settings.thumbnails, deadline, ranged)
                 if thumbnail is not None:
-                    doc["thumbnail"] = thumbnail_key(key, index, hdu.name)
+                    doc["thumbnail"] = name = thumbnail_key(key, index, hdu.name)
                     doc["preview"] = thumbnail.preview
-                    extraction.thumbnails.append((doc["thumbnail"], thumbnail.png))
+                    extraction.thumbnails.append((name, thumbnail.png))
             else:
                 doc["preview"] = {"skipped": f"MAX_THUMBNAILS ({limits.max_thumbnails}) already drawn"}
         extraction.hdus.append(doc)
@@ -106,14 +117,19 @@ def _walk(stream: IO[bytes], key: str, settings: Settings, deadline: Deadline) -
         index += 1
 
 
-def draw_thumbnail(hdu: Any, settings: ThumbnailSettings, deadline: Deadline, stream: IO[bytes]) -> Thumbnail | None:
-    """Stream the image's shown plane through the reducer; None when it has no picture."""
+def draw_thumbnail(
+    hdu: Any, settings: ThumbnailSettings, deadline: Deadline, ranged: SourceStream | None
+) -> Thumbnail | None:
+    """Stream the image's shown plane through the reducer; None when it has no picture.
+
+    ``ranged``: the stream the HDU is read from, to read ahead; None for a copy in memory.
+    """
     shape = tuple(int(n) for n in hdu.shape)
     plan = plan_thumbnail(shape, settings)
     if plan is None:
         return None
     blank = hdu.header.get("BLANK") if "BSCALE" not in hdu.header else None
-    with _reading_ahead(stream, hdu, shape, plan):
+    with _reading_ahead(ranged, hdu, shape, plan):
         section: Any = hdu.section[...] if _decompress_whole(hdu, shape, plan) else hdu.section
 
         def read_rows(start: int, stop: int) -> Any:
@@ -125,13 +141,13 @@ def draw_thumbnail(hdu: Any, settings: ThumbnailSettings, deadline: Deadline, st
             tick=lambda: deadline.check(f"drawing the thumbnail of HDU {hdu.name or '?'}"),
         )
     png, preview = render_png(image, settings)
-    preview.update(
-        plane=list(plan.plane) or None,
-        downsample=plan.factor,
-        reduction="mean" if plan.factor > 1 else None,
-        rows_sampled=plan.rows_sampled if plan.rows_sampled < plan.factor else None,
-        source_shape=list(shape[-2:]),
-    )
+    preview.update({
+        "plane": list(plan.plane) or None,
+        "downsample": plan.factor,
+        "reduction": "mean" if plan.factor > 1 else None,
+        "rows_sampled": plan.rows_sampled if plan.rows_sampled < plan.factor else None,
+        "source_shape": list(shape[-2:]),
+    })
     return Thumbnail(png, preview)
 
 
@@ -149,19 +165,21 @@ def _decompress_whole(hdu: Any, shape: tuple[int, ...], plan: Plan) -> bool:
     return _plane_bytes(hdu, shape) <= WHOLE_TILED_IMAGE_BYTES
 
 
-def _reading_ahead(stream: IO[bytes], hdu: Any, shape: tuple[int, ...], plan: Plan) -> AbstractContextManager[Any]:
+def _reading_ahead(
+    stream: SourceStream | None, hdu: Any, shape: tuple[int, ...], plan: Plan
+) -> AbstractContextManager[Any]:
     """Have the reader fetch ahead the bytes the reducer is about to go through in order.
 
     Those are the shown plane of a plain image, or the tile table and heap of a 2-D
     tile-compressed one (its tiles are read one by one, in the heap's order).  Nothing is
     read ahead when rows are sampled (most of the plane is skipped), for a tile-compressed
     cube (its plane's tiles are a part of the heap that the header does not locate), or
-    when the stream is already in memory (a decompressed copy).
+    when there is no ranged stream (a decompressed copy in memory).
     """
     from astropy.io.fits import CompImageHDU
 
     info = hdu.fileinfo()
-    if not isinstance(stream, RangeReader) or info is None or plan.rows_sampled < plan.factor:
+    if stream is None or info is None or plan.rows_sampled < plan.factor:
         return nullcontext()
     data_start = int(info["datLoc"])
     if isinstance(hdu, CompImageHDU):
@@ -177,12 +195,6 @@ def _reading_ahead(stream: IO[bytes], hdu: Any, shape: tuple[int, ...], plan: Pl
 def _plane_bytes(hdu: Any, shape: tuple[int, ...]) -> int:
     """Bytes of one plane of the image's pixels (its last two axes), at its BITPIX."""
     return shape[-2] * shape[-1] * abs(int(hdu.header["BITPIX"])) // 8
-
-
-def _is_image(hdu: Any) -> bool:
-    from astropy.io.fits import CompImageHDU, GroupsHDU, ImageHDU, PrimaryHDU
-
-    return isinstance(hdu, (PrimaryHDU, ImageHDU, CompImageHDU)) and not isinstance(hdu, GroupsHDU)
 
 
 def _end_of(hdu: Any) -> int | None:

@@ -13,11 +13,11 @@ import io
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from .config import ThumbnailSettings
+from handlers.config import ThumbnailSettings
+from handlers.documents import Preview
 
 ReadRows = Callable[[int, int], np.ndarray]
 
@@ -47,7 +47,7 @@ class Plan:
 @dataclass(frozen=True)
 class Thumbnail:
     png: bytes
-    preview: dict[str, Any]
+    preview: Preview
 
 
 def plan_thumbnail(shape: Sequence[int], settings: ThumbnailSettings) -> Plan | None:
@@ -132,7 +132,7 @@ def _tile_sums(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, dtype: ty
     return np.add.reduceat(np.add.reduceat(values, cols, axis=1, dtype=dtype), rows, axis=0)
 
 
-def render_png(image: np.ndarray, settings: ThumbnailSettings) -> tuple[bytes, dict[str, Any]]:
+def render_png(image: np.ndarray, settings: ThumbnailSettings) -> tuple[bytes, Preview]:
     """8-bit PNG of ``image`` (row 0 at the bottom) and the limits used to draw it.
 
     NaN pixels are transparent (a grey+alpha PNG) so they cannot be mistaken for sky.
@@ -158,7 +158,7 @@ def render_png(image: np.ndarray, settings: ThumbnailSettings) -> tuple[bytes, d
     pixels = np.dstack([grey, finite.astype(np.uint8) * 255]) if has_nan else grey
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(pixels[::-1])).save(buffer, format="PNG")
-    preview = {
+    preview: Preview = {
         "interval": interval,
         "percentile": settings.percentile if interval == "percentile" else None,
         "vmin": vmin,

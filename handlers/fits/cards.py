@@ -2,12 +2,17 @@
 
 astropy's ``Card`` parses lazily through properties: each card looks up astropy's
 configuration three times (each lookup goes through configobj and a validator) and
-splits the card again for its value and for its comment.  That is about 30 µs a card,
-most of the header work of a small file.  ``header_cards`` reads the text of a header as
+splits the card again for its value and for its comment, which makes it most of the
+header work of a small file (docs/measurements.md).  ``header_cards`` reads the text of a header as
 the file holds it: a standard card (an upper-case FITS keyword, ``= `` in columns 9-10,
 a string, logical, integer, real or no value) and a commentary card are read here, with
 astropy's own expressions and in one match; every other card (HIERARCH, CONTINUE,
 record-valued, complex, unparsable, non-standard) is given to astropy's ``Card`` itself.
+
+The expressions are private names of astropy (``Card._keywd_FSC_RE``, ``_value_NFSC_RE``,
+``_number_NFSC_RE``, ``util._str_to_num``, ``card.FIX_FP_TABLE2``): tests/test_cards.py
+checks that they exist and read as this module expects, for the astropy range pinned in
+requirements.txt.
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ from astropy.io.fits.card import FIX_FP_TABLE2, Undefined
 from astropy.io.fits.util import _str_to_num
 from astropy.io.fits.verify import VerifyError, VerifyWarning
 
+from handlers.documents import Card
+from handlers.fits.format import CARD, END_KEYWORD
+
 logger = logging.getLogger(__name__)
 
-CARD = 80
-END_CARD = "END".ljust(CARD)
+_END_CARD = END_KEYWORD.ljust(CARD)
 _COMMENTARY = frozenset({"", "COMMENT", "HISTORY"})
 #: Keywords that astropy reads in ways of their own.
 _SPECIAL = frozenset({"END", "CONTINUE"})
@@ -37,7 +44,7 @@ _KEYWORD, _VALUE, _NUMBER = fits.Card._keywd_FSC_RE, fits.Card._value_NFSC_RE, f
 _DIGITS = str.maketrans({**FIX_FP_TABLE2, ord(" "): None})
 
 
-def header_cards(text: bytes) -> list[dict] | None:
+def header_cards(text: bytes) -> list[Card] | None:
     """Every card of a header's blocks (``text``, through its END card) as a document, in order.
 
     None for a header that astropy must read whole: one with bytes that are not ASCII
@@ -48,10 +55,10 @@ def header_cards(text: bytes) -> list[dict] | None:
     except UnicodeDecodeError:
         return None
     images = [header[start : start + CARD] for start in range(0, len(header), CARD)]
-    if not images or images[-1] != END_CARD:
+    if not images or images[-1] != _END_CARD:
         return None
     strip = bool(fits.conf.strip_header_whitespace)
-    documents: list[dict] = []
+    documents: list[Card] = []
     for image in _card_images(images[:-1]):
         document = _standard_card(image, strip)
         documents.append(document if document is not None else cards_to_json([fits.Card.fromstring(image)])[0])
@@ -72,7 +79,7 @@ def _card_images(images: list[str]) -> Iterator[str]:
         yield "".join(card)
 
 
-def _standard_card(image: str, strip: bool) -> dict | None:
+def _standard_card(image: str, strip: bool) -> Card | None:
     """The card as astropy reads it, or None where astropy must read it (see the module's docstring).
 
     The steps are astropy's ``Card._parse_keyword``, ``_split``, ``_parse_value`` and
@@ -115,7 +122,7 @@ def _number(text: str) -> int | float:
     return _str_to_num(text)
 
 
-def cards_to_json(cards: Iterable[fits.Card]) -> list[dict]:
+def cards_to_json(cards: Iterable[fits.Card]) -> list[Card]:
     """Each astropy card as ``keyword``/``value``/``comment``; a card astropy cannot parse
     keeps its raw text and gets ``"unparsed": true`` instead of failing the file.
 
@@ -128,7 +135,7 @@ def cards_to_json(cards: Iterable[fits.Card]) -> list[dict]:
         return [_card_to_json(card) for card in cards]
 
 
-def _card_to_json(card: fits.Card) -> dict:
+def _card_to_json(card: fits.Card) -> Card:
     try:
         return {"keyword": card.keyword, "value": _encode(card.value), "comment": card.comment}
     except (VerifyError, VerifyWarning, ValueError) as exc:
@@ -161,7 +168,7 @@ def _encode(value: Any) -> Any:
     if isinstance(value, numbers.Real):
         return _encode_float(float(value))
     if isinstance(value, numbers.Complex):
-        return {"real": _encode_float(value.real), "imag": _encode_float(value.imag)}
+        return {"real": _encode_float(float(value.real)), "imag": _encode_float(float(value.imag))}
     return str(value)
 
 
@@ -170,3 +177,12 @@ def _encode_float(value: float) -> float | dict:
     if math.isfinite(value):
         return value
     return {"float": "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")}
+
+
+def first_values(cards: Iterable[Card]) -> dict[str, Any]:
+    """The parsed value of each keyword; where a keyword recurs, its first card wins, as in astropy."""
+    values: dict[str, Any] = {}
+    for card in cards:
+        if not card.get("unparsed"):
+            values.setdefault(card["keyword"], card["value"])
+    return values

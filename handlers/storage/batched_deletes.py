@@ -7,7 +7,7 @@ thread asks and waits; as soon as every object still running is waiting, one req
 carries all their keys, and each thread gets its own key's answer.  An object counts
 from the moment its thread starts, so one that is queued behind the pool's threads is
 never waited for (no deadlock, whatever else shares the pool); one that is read in parts
-(it takes long) stands aside, so that the small ones need not wait for its read.
+(it takes long) deletes alone, so that the small ones need not wait for its read.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ class _Ask:
     fault: Exception | None = None
 
 
-class SharedDeletes:
-    """The deletes of the objects run through ``each``; see the module's docstring."""
+class BatchedDeletes:
+    """The deletes of the objects run through ``participant``; see the module's docstring."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -40,7 +40,7 @@ class SharedDeletes:
         self._waiting = 0  # callers waiting for a delete, sent or not yet
         self._asked: list[_Ask] = []  # not sent yet
 
-    def each(self, work: Callable[[T], Any]) -> Callable[[T], Any]:
+    def participant(self, work: Callable[[T], Any]) -> Callable[[T], Any]:
         """``work`` counted as one of the running objects while it runs."""
 
         def run(item: T) -> Any:
@@ -57,7 +57,7 @@ class SharedDeletes:
         return run
 
     @contextmanager
-    def aside(self) -> Iterator[None]:
+    def deleting_alone(self) -> Iterator[None]:
         """Around the work of an object that takes long (one read in parts): the others do not
         wait for it meanwhile, and it deletes by itself."""
         with self._lock:

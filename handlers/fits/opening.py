@@ -16,9 +16,9 @@ import tempfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import IO, Any, cast
 
-from .errors import (
+from handlers.errors import (
     CorruptFitsError,
     DecompressedSizeLimitError,
     HeaderCardsLimitError,
@@ -28,7 +28,8 @@ from .errors import (
     TruncatedFitsError,
     UnsupportedFitsError,
 )
-from .s3io import RangeReader
+from handlers.fits.format import BLOCK, CARD, END_KEYWORD, KEYWORD_LENGTH
+from handlers.storage.interfaces import ByteStream, SourceStream
 
 logger = logging.getLogger(__name__)
 
@@ -37,16 +38,14 @@ BZIP2_MAGIC = b"BZh"
 XZ_MAGIC = b"\xfd7zXZ"
 LZW_MAGIC = b"\x1f\x9d"
 FITS_MAGIC = b"SIMPLE"
-BLOCK = 2880
-CARD = 80
-END_CARD = b"END     "
+_END = END_KEYWORD.encode("ascii")
 #: Decompressed data stays in memory up to this size, then spills to /tmp.
 SPOOL_IN_MEMORY = 64 * 1024 * 1024
 _COPY_CHUNK = 1024 * 1024
 
 
 @contextmanager
-def uncompressed(reader: RangeReader, max_decompressed: int) -> Iterator[tuple[IO[bytes], str | None]]:
+def uncompressed(reader: SourceStream, max_decompressed: int) -> Iterator[tuple[ByteStream, str | None]]:
     """The FITS byte stream of ``reader`` and its whole-file compression (None, "gzip", ...).
 
     A whole-file compressed object cannot be read at random, so it is decompressed once,
@@ -57,12 +56,13 @@ def uncompressed(reader: RangeReader, max_decompressed: int) -> Iterator[tuple[I
     if not magic:
         raise NotFitsError("the object is empty (0 bytes)")
     decompressor: Any
+    raw = cast(IO[bytes], reader)  # the decompressors ask only read, seek and tell of it
     if magic.startswith(GZIP_MAGIC):
-        compression, decompressor = "gzip", gzip.GzipFile(fileobj=reader, mode="rb")
+        compression, decompressor = "gzip", gzip.GzipFile(fileobj=raw, mode="rb")
     elif magic.startswith(BZIP2_MAGIC):
-        compression, decompressor = "bzip2", bz2.BZ2File(reader, mode="rb")
+        compression, decompressor = "bzip2", bz2.BZ2File(raw, mode="rb")
     elif magic.startswith(XZ_MAGIC):
-        compression, decompressor = "xz", lzma.LZMAFile(reader, mode="rb")
+        compression, decompressor = "xz", lzma.LZMAFile(raw, mode="rb")
     elif magic.startswith(LZW_MAGIC):
         raise UnsupportedFitsError(
             "the object is Unix-compressed (.Z, LZW), which is not supported: recompress it with gzip"
@@ -106,7 +106,7 @@ def _spool(spool: IO[bytes], chunk: bytes, total: int) -> None:
         ) from exc
 
 
-def _require_fits_magic(stream: IO[bytes]) -> None:
+def _require_fits_magic(stream: ByteStream) -> None:
     head = stream.read(len(FITS_MAGIC) + 3)
     stream.seek(0)
     if not head:
@@ -115,7 +115,7 @@ def _require_fits_magic(stream: IO[bytes]) -> None:
         raise NotFitsError(f"the object does not begin with a FITS SIMPLE card (it begins {head!r})")
 
 
-def scan_header(stream: IO[bytes], offset: int, max_cards: int) -> bytes:
+def scan_header(stream: ByteStream, offset: int, max_cards: int) -> bytes:
     """Find the END card of the header at ``offset`` within ``max_cards`` cards; return
     the header's cards as written, through END (or to the end of the stream).
 
@@ -130,7 +130,7 @@ def scan_header(stream: IO[bytes], offset: int, max_cards: int) -> bytes:
         chunk = stream.read(BLOCK)  # block by block: no byte past the END's block is asked for
         blocks.append(chunk)
         for start in range(0, len(chunk) - CARD + 1, CARD):
-            if chunk[start : start + 8] == END_CARD:
+            if chunk[start : start + KEYWORD_LENGTH] == _END:
                 blocks[-1] = chunk[: start + CARD]
                 return b"".join(blocks)
         if len(chunk) < BLOCK:

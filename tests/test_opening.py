@@ -10,8 +10,8 @@ import pytest
 
 from handlers.config import ReadSettings
 from handlers.errors import DecompressedSizeLimitError, HeaderCardsLimitError, TruncatedFitsError
-from handlers.fitsread import scan_header, uncompressed
-from handlers.s3io import RangeReader
+from handlers.fits.opening import scan_header, uncompressed
+from handlers.storage.reader import RangeReader
 
 from .conftest import DRIZZLE
 

@@ -1,0 +1,153 @@
+"""The shapes of the documents the processor writes, defined once (see the contract).
+
+They are ``TypedDict``s: the documents stay plain dicts on their way to JSON, and the
+type checker holds every module that builds or reads one to the same fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict
+
+#: A value of a card as strict JSON: a string, number, bool or null; a complex number,
+#: NaN or an infinity as a small object (``fits.cards``).
+CardValue = Any
+
+
+class Card(TypedDict):
+    keyword: str
+    value: CardValue
+    comment: str | None
+    #: astropy could not parse the card: ``value`` is its raw text after the keyword.
+    unparsed: NotRequired[bool]
+
+
+class Column(TypedDict):
+    name: str | None
+    format: str | None
+    unit: str | None
+    dim: str | None
+
+
+class Compression(TypedDict):
+    type: str
+    tile: list[int]
+
+
+class CelestialWcs(TypedDict):
+    frame: str | None
+    equinox: float | None
+    ctype: list[str]
+    centre: list[float]
+    footprint: list[list[float]]
+    pixel_scale_arcsec: list[float]
+
+
+class Preview(TypedDict, total=False):
+    """How a thumbnail was drawn, so that a user can redo it; or why none was."""
+
+    skipped: str
+    interval: str
+    percentile: float | None
+    vmin: float | None
+    vmax: float | None
+    stretch: str
+    stretch_parameters: dict[str, float]
+    mode: str
+    nan_fraction: float
+    width: int
+    height: int
+    origin: str
+    plane: list[int] | None
+    downsample: int
+    reduction: str | None
+    rows_sampled: int | None
+    source_shape: list[int]
+
+
+class DataFields(TypedDict, total=False):
+    """What an HDU's header says of its data unit: an image's or a table's."""
+
+    shape: list[int]
+    bitpix: int
+    bzero: CardValue
+    bscale: CardValue
+    #: A tile-compressed image's algorithm and tile shape.
+    compression: Compression
+    rows: int
+    columns: list[Column]
+
+
+class HduDocument(DataFields):
+    index: int
+    name: str
+    ver: int
+    #: astropy's class name: PrimaryHDU, ImageHDU, CompImageHDU, BinTableHDU, ...
+    type: str
+    cards: list[Card]
+    wcs: CelestialWcs | None
+    thumbnail: str | None
+    preview: Preview | None
+
+
+class SourceDescription(TypedDict):
+    bucket: str | None
+    key: str
+    version_id: str | None
+    etag: str | None
+    size: int | None
+    #: A local file's absolute path (the CLI).
+    path: NotRequired[str]
+    #: Whole-file compression: gzip, bzip2, xz, or None.
+    compression: NotRequired[str | None]
+
+
+class SourceIdentity(TypedDict):
+    """What a metadata document records of its source, to recognise a re-delivery."""
+
+    etag: str
+    version_id: str
+
+
+class Processor(TypedDict):
+    name: str
+    version: str
+    processed_at: str
+    bytes_read: int
+    requests: int
+
+
+class Summary(TypedDict):
+    """Observation fields named after IVOA ObsCore (``filter`` is not ObsCore's)."""
+
+    dataproduct_type: str | None
+    obs_collection: str | None
+    facility_name: str | None
+    instrument_name: str | None
+    target_name: str | None
+    obs_id: str | None
+    s_ra: float | None
+    s_dec: float | None
+    s_fov: float | None
+    s_region: str | None
+    t_min: float | None
+    t_max: float | None
+    t_exptime: float | None
+    filter: str | None
+
+
+class MetadataDocument(TypedDict):
+    source: SourceDescription
+    processor: Processor
+    hdus: list[HduDocument]
+    summary: Summary
+    warnings: list[str]
+
+
+#: Why an input was refused: the ``IngestError`` subclass's name (``class``) and its message.
+ErrorFields = TypedDict("ErrorFields", {"class": str, "message": str})
+
+
+class ErrorRecord(TypedDict):
+    source: SourceDescription
+    error: ErrorFields
+    processor: Processor

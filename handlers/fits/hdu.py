@@ -1,0 +1,66 @@
+"""Pure: astropy HDUs -> strict-JSON documents of their headers.
+
+Only header blocks are touched: the file is read lazily from S3, so reading a data
+unit here would fetch bytes nobody asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from astropy.io import fits
+
+from handlers.documents import Column, DataFields, HduDocument
+from handlers.fits.cards import cards_to_json, first_values, header_cards
+from handlers.fits.format import is_image, is_table
+from handlers.fits.wcs import celestial_wcs
+
+logger = logging.getLogger(__name__)
+
+
+def describe_hdu(index: int, hdu: Any, written: bytes | None = None) -> HduDocument:
+    """The header of any astropy HDU as a document; its data unit is never read.
+
+    Parameters:
+        index: the HDU's place in the file (0: the primary HDU).
+        hdu: an astropy HDU, opened lazily.
+        written: the HDU's header blocks as the file holds them, where the caller has them
+            (read there without astropy's Card; see ``fits.cards``).
+    """
+    header = hdu.header  # of a CompImageHDU: the decompressed image's header
+    if isinstance(hdu, (fits.CompImageHDU, fits.GroupsHDU)):
+        # A tile-compressed HDU's blocks are its table's header, the image's is astropy's;
+        # astropy rewrites a random-groups header as it opens it.
+        written = None
+    cards = header_cards(written) if written is not None else None
+    if cards is None:
+        cards = cards_to_json(header.cards)
+    values = first_values(cards)
+    kind = type(hdu).__name__
+    data: DataFields = {}
+    wcs = None
+    if is_image(kind):
+        shape = [int(values[f"NAXIS{n}"]) for n in range(int(values["NAXIS"]), 0, -1)]
+        data["shape"] = shape
+        data["bitpix"] = values["BITPIX"]
+        if "BZERO" in values:
+            data["bzero"] = values["BZERO"]
+        if "BSCALE" in values:
+            data["bscale"] = values["BSCALE"]
+        if isinstance(hdu, fits.CompImageHDU):
+            tile = [int(n) for n in reversed(hdu.tile_shape)]  # ZTILE1 first
+            data["compression"] = {"type": hdu.compression_type, "tile": tile}
+        if len(shape) >= 2:
+            wcs = celestial_wcs(header, shape, written)
+    elif is_table(kind):
+        data["rows"] = values["NAXIS2"]
+        # From the header rather than hdu.columns: raw TFORMs, and no validation to fail on.
+        data["columns"] = [_column(values, n) for n in range(1, int(values["TFIELDS"]) + 1)]
+    return {"index": index, "name": hdu.name, "ver": hdu.ver, "type": kind, "cards": cards, **data,
+            "wcs": wcs, "thumbnail": None, "preview": None}
+
+
+def _column(values: dict[str, Any], n: int) -> Column:
+    return {"name": values.get(f"TTYPE{n}"), "format": values.get(f"TFORM{n}"),
+            "unit": values.get(f"TUNIT{n}"), "dim": values.get(f"TDIM{n}")}

@@ -1,0 +1,1 @@
+"""Bytes in and out: the ranged reader and its read-ahead, S3 and local sources, output roots, S3's errors."""

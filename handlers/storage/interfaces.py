@@ -1,0 +1,100 @@
+"""What the layers above ask of storage: a source object, the stream read from it, its cost.
+
+The pipeline and the FITS layer depend on these protocols only; the concrete readers
+and sources (``reader``, ``s3_source``, ``local_source``) stay inside this package.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from types import TracebackType
+from typing import IO, Protocol
+
+from handlers.documents import SourceDescription
+
+
+@dataclass
+class ReadStats:
+    """Requests and bytes spent on one source object (updated from several threads)."""
+
+    requests: int = 0
+    bytes_read: int = 0
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def add(self, nbytes: int) -> None:
+        with self._lock:
+            self.requests += 1
+            self.bytes_read += nbytes
+
+
+class SourceStream(Protocol):
+    """A seekable binary stream over one object, as the FITS layer reads it."""
+
+    name: str
+    #: A fault of the store met while reading: astropy may have turned it into a warning
+    #: or another exception, so the caller re-raises it as itself.
+    fault: BaseException | None
+
+    @property
+    def held_whole(self) -> bool:
+        """Whether the first read fetches the whole object, kept in memory."""
+
+    def read(self, size: int | None = -1, /) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+
+    def tell(self) -> int: ...
+
+    def readable(self) -> bool: ...
+
+    def seekable(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> SourceStream: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, trace: TracebackType | None
+    ) -> None: ...
+
+    def streaming(self, start: int, end: int) -> AbstractContextManager[None]:
+        """Within the block, ``[start, end)`` is read in order: fetch it ahead."""
+
+    def prefer_sequential(self) -> None:
+        """The caller will read the whole object from start to end (a compressed file)."""
+
+
+#: What the FITS layer reads: the source's stream, or a decompressed copy of it.
+ByteStream = IO[bytes] | SourceStream
+
+
+class Source(Protocol):
+    """One object to ingest: where it is, what version, and a stream of its bytes."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def stats(self) -> ReadStats:
+        """What reading the object has cost so far."""
+
+    @property
+    def notified(self) -> bool:
+        """Whether an S3 notification announced this version as just written."""
+
+    def resolve(self) -> object:
+        """Fill in what the event did not say (size, eTag, version)."""
+
+    def describe(self) -> SourceDescription: ...
+
+    def open(self) -> SourceStream: ...
+
+    def is_current(self) -> bool:
+        """Whether the version read is still the key's current one."""
+
+    def exists(self) -> bool:
+        """Whether the key has a current version, whichever it is."""

@@ -1,0 +1,1 @@
+"""How this process's threads share its work: pools kept across invocations, one computing at a time."""
