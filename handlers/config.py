@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from handlers.errors import ConfigurationError, RecursiveTriggerError
+from handlers.fits.format import BLOCK, CARD
 
 INTERVALS = ("zscale", "percentile")
 STRETCHES = ("linear", "sqrt", "log", "asinh")
@@ -74,28 +75,28 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read and check every variable; raise ConfigurationError naming the bad one."""
         env = os.environ if env is None else env
+        shown, read, bounds = ThumbnailSettings(), ReadSettings(), LimitSettings()  # the defaults, stated once
         thumbnails = ThumbnailSettings(
-            max_size=_int(env, "THUMBNAIL_MAX_SIZE", 512, minimum=1),
-            interval=_choice(env, "THUMBNAIL_INTERVAL", "zscale", INTERVALS),
-            percentile=_float(env, "THUMBNAIL_PERCENTILE", 99.5, low=0.0, high=100.0),
-            stretch=_choice(env, "THUMBNAIL_STRETCH", "linear", STRETCHES),
-            block_bytes=_int(env, "THUMBNAIL_BLOCK_BYTES", 8 * 1024 * 1024, minimum=1024),
-            max_pixels=_int(env, "MAX_THUMBNAIL_PIXELS", 2**28, minimum=1),
+            max_size=_int(env, "THUMBNAIL_MAX_SIZE", shown.max_size, minimum=1),
+            interval=_choice(env, "THUMBNAIL_INTERVAL", shown.interval, INTERVALS),
+            percentile=_float(env, "THUMBNAIL_PERCENTILE", shown.percentile, low=0.0, high=100.0),
+            stretch=_choice(env, "THUMBNAIL_STRETCH", shown.stretch, STRETCHES),
+            block_bytes=_int(env, "THUMBNAIL_BLOCK_BYTES", shown.block_bytes, minimum=1024),
+            max_pixels=_int(env, "MAX_THUMBNAIL_PIXELS", shown.max_pixels, minimum=1),
         )
         reads = ReadSettings(
-            read_ahead=_int(env, "READ_AHEAD_BYTES", 64 * 1024, minimum=2880),
-            part_bytes=_int(env, "READ_PART_BYTES", 8 * 1024 * 1024, minimum=64 * 1024),
-            concurrency=_int(env, "READ_CONCURRENCY", 8, minimum=1),
-            whole_object=_int(env, "READ_WHOLE_OBJECT_BYTES", 1024 * 1024, minimum=0),
+            read_ahead=_int(env, "READ_AHEAD_BYTES", read.read_ahead, minimum=BLOCK),
+            part_bytes=_int(env, "READ_PART_BYTES", read.part_bytes, minimum=64 * 1024),
+            concurrency=_int(env, "READ_CONCURRENCY", read.concurrency, minimum=1),
+            whole_object=_int(env, "READ_WHOLE_OBJECT_BYTES", read.whole_object, minimum=0),
         )
-        defaults = LimitSettings()
         limits = LimitSettings(
-            max_object_bytes=_int(env, "MAX_OBJECT_BYTES", defaults.max_object_bytes, minimum=2880),
-            max_decompressed_bytes=_int(env, "MAX_DECOMPRESSED_BYTES", defaults.max_decompressed_bytes, minimum=2880),
-            max_header_cards=_int(env, "MAX_HEADER_CARDS", defaults.max_header_cards, minimum=36),
-            max_hdus=_int(env, "MAX_HDUS", defaults.max_hdus, minimum=1),
-            max_thumbnails=_int(env, "MAX_THUMBNAILS", defaults.max_thumbnails, minimum=0),
-            time_reserve_s=_float(env, "TIME_RESERVE_SECONDS", defaults.time_reserve_s, low=0.0, high=900.0),
+            max_object_bytes=_int(env, "MAX_OBJECT_BYTES", bounds.max_object_bytes, minimum=BLOCK),
+            max_decompressed_bytes=_int(env, "MAX_DECOMPRESSED_BYTES", bounds.max_decompressed_bytes, minimum=BLOCK),
+            max_header_cards=_int(env, "MAX_HEADER_CARDS", bounds.max_header_cards, minimum=BLOCK // CARD),
+            max_hdus=_int(env, "MAX_HDUS", bounds.max_hdus, minimum=1),
+            max_thumbnails=_int(env, "MAX_THUMBNAILS", bounds.max_thumbnails, minimum=0),
+            time_reserve_s=_float(env, "TIME_RESERVE_SECONDS", bounds.time_reserve_s, low=0.0, high=900.0),
         )
         output_bucket = env.get("OUTPUT_BUCKET") or None
         if output_bucket and output_bucket == env.get("INBOX_BUCKET"):
@@ -104,7 +105,7 @@ class Settings:
             )
         return cls(
             output_bucket=output_bucket,
-            batch_concurrency=_int(env, "BATCH_CONCURRENCY", 5, minimum=1),
+            batch_concurrency=_int(env, "BATCH_CONCURRENCY", cls.batch_concurrency, minimum=1),
             thumbnails=thumbnails,
             reads=reads,
             limits=limits,

@@ -31,7 +31,7 @@ def summarise(profiler: Any, impl: str, wall_s: float, top: int = 8) -> dict[str
         "total_s": total,
         "wall_s": wall_s,
         "stages": stages,
-        "source_io_s": _cum(table, "handlers/s3io.py", "read") if impl == "pipeline" else None,
+        "source_io_s": _cum(table, "handlers/storage/reader.py", "read") if impl == "pipeline" else None,
         "top": [{"function": _name(key), "calls": value[1], "own_s": value[2], "cumulative_s": value[3]}
                 for key, value in functions],
     }
@@ -45,15 +45,15 @@ def _pipeline_stages(table: dict[Key, tuple[Any, ...]]) -> dict[str, float]:
     reduce = _cum(table, H, "reduce_image")
     render = _cum(table, H, "render_png")
     decompress = _cum(table, H, "_decompress")
-    writes = _cum(table, "handlers/outputs.py", "put", "delete", "children")
-    writes_in_read = sum(_cum_from(table, "handlers/outputs.py", name, H, "extract", "_read", "_walk")
+    writes = _cum(table, "handlers/storage/outputs.py", "put", "delete", "children")
+    writes_in_read = sum(_cum_from(table, "handlers/storage/outputs.py", name, H, "extract", "_read", "_walk")
                          for name in ("put", "delete"))
     return {
         "total": _cum(table, "handlers/pipeline.py", "process"),
         # The source's HEAD, the HEAD of the output that tells a redelivered event, and the
         # HEAD that checks a large source is still current before writing.
         "resolve": _cum(table, H, "resolve", "is_current")
-        + (_cum(table, H, "_already_done") or _cum(table, "handlers/outputs.py", "recorded_source")),
+        + (_cum(table, H, "_already_done") or _cum(table, "handlers/storage/outputs.py", "recorded_source")),
         # Opening the file, parsing each header, describing it (cards, WCS), skipping data units.
         "read headers": max(0.0, read - thumbnail - writes_in_read - decompress),
         "decompress": decompress,

@@ -155,8 +155,8 @@ def _decompress_whole(hdu: Any, shape: tuple[int, ...], plan: Plan) -> bool:
     """Whether to decompress a tile-compressed image in one call rather than row block by row block.
 
     astropy's whole-image path reads the heap at once and slices tiles out of it, where a
-    section of rows reads each tile by itself: about twice as fast for a plane of thousands
-    of tiles.  Only for a 2-D image read whole, up to WHOLE_TILED_IMAGE_BYTES decompressed.
+    section of rows reads each tile by itself, which costs more for a plane of many tiles
+    (docs/measurements.md).  Only for a 2-D image read whole, up to WHOLE_TILED_IMAGE_BYTES decompressed.
     """
     from astropy.io.fits import CompImageHDU
 

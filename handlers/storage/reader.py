@@ -32,7 +32,15 @@ CACHED_BLOCKS = 16
 
 
 class RangeReader(io.RawIOBase):
-    """A read-only, seekable binary file whose bytes come from ``fetch(start, end)``."""
+    """A read-only, seekable binary file whose bytes come from ``fetch(start, end)``.
+
+    Parameters:
+        fetch: returns bytes ``[start, end)`` of the object (one request; it counts its cost).
+        size: the object's size in bytes.
+        settings: read-ahead, part size, concurrency and the one-GET threshold.
+        name: what astropy and error messages call the file (its URI or path).
+        on_close: called once when the reader is closed (a local file's descriptor).
+    """
 
     def __init__(
         self,
