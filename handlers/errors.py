@@ -21,6 +21,10 @@ class RecursiveTriggerError(ConfigurationError):
     """The input bucket is the output bucket: writing outputs would trigger us again."""
 
 
+class UnrecognizedEventError(IngestError):
+    """The payload is none of the shapes this function accepts."""
+
+
 class InputError(IngestError):
     """The object cannot be ingested as it is; an errors/ record says why."""
 

@@ -35,8 +35,7 @@ from handlers.documents import (
 from handlers.errors import IngestError, InputError, ObjectSizeLimitError, SourceChangedError
 from handlers.fits.extract import Extraction, extract
 from handlers.layout import error_key, metadata_key, thumbnail_prefix
-from handlers.storage.interfaces import Source
-from handlers.storage.outputs import SOURCE_ETAG, SOURCE_VERSION, OutputRoot
+from handlers.storage.interfaces import SOURCE_ETAG, SOURCE_VERSION, OutputRoot, Source
 from handlers.threads.pools import persistent_pool
 
 logger = logging.getLogger(__name__)

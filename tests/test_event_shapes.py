@@ -11,7 +11,6 @@ import pytest
 from fixtures.sample_events import SECOND_KEY, retarget
 from handlers import ingest
 from handlers.aws.events import (
-    ObjectRef,
     is_batch_operations_event,
     is_sqs_event,
     refs_from_batch_operations,
@@ -19,6 +18,7 @@ from handlers.aws.events import (
     refs_from_sqs_body,
     refs_from_uris,
 )
+from handlers.object_ref import ObjectRef
 
 from .conftest import DRIZZLE, FIXTURES, INBOX, OUTPUT
 
@@ -110,14 +110,14 @@ def test_eventbridge_keys_are_taken_as_they_are() -> None:
 
 
 def test_sqs_body_that_is_not_json_is_refused() -> None:
-    from handlers.aws.events import UnrecognizedEventError
+    from handlers.errors import UnrecognizedEventError
 
     with pytest.raises(UnrecognizedEventError, match="not JSON"):
         refs_from_sqs_body("hello")
 
 
 def test_unknown_event_is_refused_loudly(s3: Any, context: Any) -> None:
-    from handlers.aws.events import UnrecognizedEventError
+    from handlers.errors import UnrecognizedEventError
 
     with pytest.raises(UnrecognizedEventError):
         ingest.handler({"hello": "world"}, context)

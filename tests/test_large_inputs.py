@@ -14,8 +14,8 @@ import pytest
 from astropy.io import fits
 
 from handlers import ingest
-from handlers.aws.events import ObjectRef
 from handlers.config import Settings
+from handlers.object_ref import ObjectRef
 from handlers.pipeline import process
 from handlers.storage.outputs import BucketOutput
 from handlers.storage.s3_source import S3Source, make_s3_client

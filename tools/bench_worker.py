@@ -106,8 +106,8 @@ def _implementation(spec: dict[str, Any]) -> tuple[Run, Any]:
     inbox, output, endpoint = spec["inbox"], spec["output"], spec["endpoint"]
     if spec["impl"] in ("pipeline", "pipeline_event"):
         import handlers.ingest  # noqa: F401  (what the Lambda imports at cold start)
-        from handlers.aws.events import ObjectRef
         from handlers.config import Settings
+        from handlers.object_ref import ObjectRef
         from handlers.pipeline import process
         from handlers.storage.outputs import BucketOutput
         from handlers.storage.s3_source import S3Source, make_s3_client

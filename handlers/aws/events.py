@@ -11,54 +11,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from handlers.errors import IngestError
+from handlers.errors import UnrecognizedEventError
+from handlers.object_ref import ObjectRef
 
 logger = logging.getLogger(__name__)
 
 
 #: S3 event names after which an object's derived outputs should go.
 REMOVAL_EVENTS = ("ObjectRemoved:", "LifecycleExpiration:")
-
-
-class UnrecognizedEventError(IngestError):
-    """The payload is none of the shapes this function accepts."""
-
-
-@dataclass(frozen=True)
-class ObjectRef:
-    """One object version announced by an event; the key is decoded.
-
-    ``removed`` marks a deletion: the object's derived outputs are to be removed.
-    ``notified``: an S3 notification announced the version as just written, so it has
-    almost surely not been processed yet (a Batch Operations task or a URI may be a re-run).
-    """
-
-    bucket: str
-    key: str
-    version_id: str | None = None
-    etag: str | None = None
-    size: int | None = None
-    sequencer: str | None = None
-    removed: bool = False
-    notified: bool = False
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
-
-    @classmethod
-    def from_uri(cls, uri: str) -> ObjectRef:
-        """``s3://bucket/key``, the key taken literally (a user typed it, nothing encoded it)."""
-        if not uri.startswith("s3://"):
-            raise UnrecognizedEventError(f"not an s3:// URI: {uri!r}")
-        bucket, _, key = uri[len("s3://") :].partition("/")
-        if not bucket or not key:
-            raise UnrecognizedEventError(f"an s3:// URI needs a bucket and a key: {uri!r}")
-        return cls(bucket=bucket, key=key)
 
 
 def is_sqs_event(event: Mapping[str, Any]) -> bool:

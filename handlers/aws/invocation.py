@@ -23,7 +23,6 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from handlers.aws import warm
 from handlers.aws.batch import ConcurrentBatchProcessor
 from handlers.aws.events import (
-    ObjectRef,
     is_batch_operations_event,
     is_sqs_event,
     refs_from_batch_operations,
@@ -34,6 +33,7 @@ from handlers.aws.events import (
 from handlers.aws.observability import add_metrics, logger, metrics, tracer
 from handlers.deadline import Deadline
 from handlers.errors import IngestError, RecursiveTriggerError, TransientError
+from handlers.object_ref import ObjectRef
 from handlers.pipeline import Outcome, process, remove
 from handlers.storage.batched_deletes import BatchedDeletes
 from handlers.storage.outputs import BucketOutput

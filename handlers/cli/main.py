@@ -19,13 +19,13 @@ import signal
 from collections import Counter
 from collections.abc import Sequence
 
-from handlers.aws.events import ObjectRef, UnrecognizedEventError
 from handlers.config import Settings
-from handlers.errors import ConfigurationError, IngestError
+from handlers.errors import ConfigurationError, IngestError, UnrecognizedEventError
+from handlers.object_ref import ObjectRef
 from handlers.pipeline import Outcome, Status, error_fields, process
-from handlers.storage.interfaces import Source
+from handlers.storage.interfaces import OutputRoot, Source
 from handlers.storage.local_source import LocalSource
-from handlers.storage.outputs import BucketOutput, FolderOutput, OutputRoot
+from handlers.storage.outputs import BucketOutput, FolderOutput
 from handlers.storage.s3_source import S3Source, make_s3_client
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2

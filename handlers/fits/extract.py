@@ -19,7 +19,7 @@ from handlers.config import Settings, ThumbnailSettings
 from handlers.deadline import Deadline
 from handlers.documents import HduDocument
 from handlers.errors import HduCountLimitError, IngestError
-from handlers.fits.format import is_image
+from handlers.fits.format import is_image, is_tile_compressed
 from handlers.fits.opening import as_input_error, check_data_present, scan_header, uncompressed
 from handlers.fits.thumbnails import Plan, Thumbnail, plan_thumbnail, reduce_image, render_png
 from handlers.layout import thumbnail_key
@@ -158,9 +158,7 @@ def _decompress_whole(hdu: Any, shape: tuple[int, ...], plan: Plan) -> bool:
     section of rows reads each tile by itself, which costs more for a plane of many tiles
     (docs/measurements.md).  Only for a 2-D image read whole, up to WHOLE_TILED_IMAGE_BYTES decompressed.
     """
-    from astropy.io.fits import CompImageHDU
-
-    if not isinstance(hdu, CompImageHDU) or len(shape) != 2 or plan.rows_sampled < plan.factor:
+    if not is_tile_compressed(type(hdu).__name__) or len(shape) != 2 or plan.rows_sampled < plan.factor:
         return False
     return _plane_bytes(hdu, shape) <= WHOLE_TILED_IMAGE_BYTES
 
@@ -176,13 +174,11 @@ def _reading_ahead(
     cube (its plane's tiles are a part of the heap that the header does not locate), or
     when there is no ranged stream (a decompressed copy in memory).
     """
-    from astropy.io.fits import CompImageHDU
-
     info = hdu.fileinfo()
     if stream is None or info is None or plan.rows_sampled < plan.factor:
         return nullcontext()
     data_start = int(info["datLoc"])
-    if isinstance(hdu, CompImageHDU):
+    if is_tile_compressed(type(hdu).__name__):
         if len(shape) > 2:
             return nullcontext()
         return stream.streaming(data_start, data_start + int(info["datSpan"]))

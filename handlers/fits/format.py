@@ -26,6 +26,11 @@ def is_image(hdu_type: str | None) -> bool:
     return hdu_type in IMAGE_TYPES
 
 
+def is_tile_compressed(hdu_type: str | None) -> bool:
+    """Whether an HDU of astropy's class ``hdu_type`` is a tile-compressed image (its data a table's heap)."""
+    return hdu_type == "CompImageHDU"
+
+
 def is_table(hdu_type: str | None) -> bool:
     """Whether an HDU of astropy's class ``hdu_type`` holds a table."""
     return hdu_type in TABLE_TYPES

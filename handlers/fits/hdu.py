@@ -13,7 +13,7 @@ from astropy.io import fits
 
 from handlers.documents import Column, DataFields, HduDocument
 from handlers.fits.cards import cards_to_json, first_values, header_cards
-from handlers.fits.format import is_image, is_table
+from handlers.fits.format import is_image, is_table, is_tile_compressed
 from handlers.fits.wcs import celestial_wcs
 
 logger = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def describe_hdu(index: int, hdu: Any, written: bytes | None = None) -> HduDocum
             data["bzero"] = values["BZERO"]
         if "BSCALE" in values:
             data["bscale"] = values["BSCALE"]
-        if isinstance(hdu, fits.CompImageHDU):
+        if is_tile_compressed(kind):
             tile = [int(n) for n in reversed(hdu.tile_shape)]  # ZTILE1 first
             data["compression"] = {"type": hdu.compression_type, "tile": tile}
         if len(shape) >= 2:

@@ -28,7 +28,7 @@ from handlers.errors import (
     TruncatedFitsError,
     UnsupportedFitsError,
 )
-from handlers.fits.format import BLOCK, CARD, END_KEYWORD, KEYWORD_LENGTH
+from handlers.fits.format import BLOCK, CARD, END_KEYWORD, KEYWORD_LENGTH, is_tile_compressed
 from handlers.storage.interfaces import ByteStream, SourceStream
 
 logger = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ def check_data_present(hdu: Any, index: int, available: int) -> None:
         return
     start = int(info["datLoc"])
     span = int(info["datSpan"])
-    needed = start + (max(0, span - (BLOCK - 1)) if _is_compressed_image(hdu) else int(hdu.size))
+    needed = start + (max(0, span - (BLOCK - 1)) if is_tile_compressed(type(hdu).__name__) else int(hdu.size))
     if needed > available:
         raise TruncatedFitsError(
             f"HDU {index} ({hdu.name or 'unnamed'}) needs {needed:,} bytes but the object has "
@@ -172,8 +172,3 @@ def as_input_error(exc: BaseException) -> InputError:
         return MemoryLimitError(f"reading the file needs more memory than the function has ({text})")
     return CorruptFitsError(text)
 
-
-def _is_compressed_image(hdu: Any) -> bool:
-    from astropy.io.fits import CompImageHDU
-
-    return isinstance(hdu, CompImageHDU)

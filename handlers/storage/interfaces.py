@@ -1,4 +1,4 @@
-"""What the layers above ask of storage: a source object, the stream read from it, its cost.
+"""What the layers above ask of storage: a source object, the stream read from it, its cost, the output root.
 
 The pipeline and the FITS layer depend on these protocols only; the concrete readers
 and sources (``reader``, ``s3_source``, ``local_source``) stay inside this package.
@@ -7,12 +7,13 @@ and sources (``reader``, ``s3_source``, ``local_source``) stay inside this packa
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import IO, Protocol
 
-from handlers.documents import SourceDescription
+from handlers.documents import SourceDescription, SourceIdentity
 
 
 @dataclass
@@ -98,3 +99,29 @@ class Source(Protocol):
 
     def exists(self) -> bool:
         """Whether the key has a current version, whichever it is."""
+
+
+#: The S3 user metadata of a metadata document that names its source's eTag and version.
+SOURCE_ETAG = "source-etag"
+SOURCE_VERSION = "source-version-id"
+
+
+class OutputRoot(Protocol):
+    """Where outputs go: written whole or not at all, under keys of ``handlers.layout``."""
+
+    uri: str
+
+    def put(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str] | None = None) -> None:
+        """Write one output object (whole, or not at all)."""
+
+    def put_if_absent(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str]) -> bool:
+        """Write ``key`` only if it does not exist; False (nothing written) if it does."""
+
+    def recorded_source(self, key: str) -> SourceIdentity | None:
+        """The source eTag/version recorded with the metadata document at ``key``, if any."""
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` if it exists."""
+
+    def children(self, prefix: str) -> list[str]:
+        """The keys directly under ``prefix`` (which ends with '/'), not in deeper folders."""

@@ -1,6 +1,6 @@
 """Writers for the output root: an S3 bucket (the Lambda) or a local folder (the CLI).
 
-Both answer the same calls, so the pipeline does not know which it writes to.
+Both answer the calls of ``interfaces.OutputRoot``, so the pipeline does not know which it writes to.
 The metadata document carries its source's eTag and version as S3 user metadata, so
 a re-delivered event is recognised with one HEAD instead of a GET of the document;
 ``put_if_absent`` (S3's conditional write) answers whether any document was there
@@ -14,41 +14,19 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from handlers.documents import SourceIdentity
 from handlers.errors import IngestError, TransientError
+from handlers.storage.interfaces import SOURCE_ETAG, SOURCE_VERSION
 from handlers.storage.s3_errors import classify_client_error
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from handlers.storage.batched_deletes import BatchedDeletes
-
-SOURCE_ETAG = "source-etag"
-SOURCE_VERSION = "source-version-id"
-
-
-class OutputRoot(Protocol):
-    uri: str
-
-    def put(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str] | None = None) -> None:
-        """Write one output object (whole, or not at all)."""
-
-    def put_if_absent(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str]) -> bool:
-        """Write ``key`` only if it does not exist; False (nothing written) if it does."""
-
-    def recorded_source(self, key: str) -> SourceIdentity | None:
-        """The source eTag/version recorded with the metadata document at ``key``, if any."""
-
-    def delete(self, key: str) -> None:
-        """Remove ``key`` if it exists."""
-
-    def children(self, prefix: str) -> list[str]:
-        """The keys directly under ``prefix`` (which ends with '/'), not in deeper folders."""
-
 
 class BucketOutput:
     """An S3 bucket as the output root.

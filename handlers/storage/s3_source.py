@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from handlers.aws.events import ObjectRef
 from handlers.config import ReadSettings
 from handlers.documents import SourceDescription
 from handlers.errors import SourceChangedError, TransientError
+from handlers.object_ref import ObjectRef
 from handlers.storage.interfaces import ReadStats
 from handlers.storage.reader import RangeReader
 from handlers.storage.s3_errors import classify_client_error
