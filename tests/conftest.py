@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -17,34 +15,11 @@ from handlers.aws.observability import metrics
 from handlers.aws.worker import LocalContext
 from tools.motoserver import LOCAL_AWS_ENV
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "fixtures"
-DRIZZLE = FIXTURES / "hag_j004524.96+403851.8_j8hpdcaoq_v01.drizzle.fits"
-INBOX, OUTPUT = "fits-inbox", "fits-output"
-
-
-@dataclass
-class RequestLog:
-    """Every HTTP request the handler's S3 client sent: (operation, bucket, key, range)."""
-
-    calls: list[tuple[str, str, str, str | None]] = field(default_factory=list)
-
-    def record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        headers = params.get("headers", {})
-        self.calls.append((model.name, *_bucket_key(params), headers.get("Range")))
-
-    def count(self, operation: str, bucket: str | None = None) -> int:
-        return sum(1 for call in self.calls if call[0] == operation and bucket in (None, call[1]))
-
-    def on_bucket(self, bucket: str) -> int:
-        return sum(1 for call in self.calls if call[1] == bucket)
-
-
-def _bucket_key(params: dict[str, Any]) -> tuple[str, str]:
-    context = params.get("context", {})
-    url_path = params.get("url_path", "")
-    bucket = context.get("input_params", {}).get("Bucket") or context.get("s3_redirect", {}).get("bucket", "")
-    return bucket, url_path
+# The paths and names live in support.py; named here too for the modules that import them from here.
+from .support import DRIZZLE as DRIZZLE
+from .support import FIXTURES as FIXTURES
+from .support import INBOX, OUTPUT, RequestLog, record_requests
+from .support import ROOT as ROOT
 
 
 @pytest.fixture
@@ -74,9 +49,7 @@ def s3(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 @pytest.fixture
 def requests_sent(s3: Any) -> RequestLog:
     """Counts what the handler's own S3 client sends (built now, reused by the handler)."""
-    log = RequestLog()
-    warm.s3_client().meta.events.register("before-call.s3.*", log.record)
-    return log
+    return record_requests(warm.s3_client())
 
 
 @pytest.fixture
@@ -91,6 +64,30 @@ def moto_endpoint() -> Iterator[str]:
 
     with moto_server() as server:
         yield server.url
+
+
+@pytest.fixture
+def server_buckets(
+    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[tuple[Any, str, str]]:
+    """(client, inbox, output): fresh buckets on the moto server, the handler pointed at them.
+
+    Concurrency, PUT faults and memory are tested there, over real HTTP: in-process moto is
+    not safe for concurrent PUTs of one key, stores a PUT's object even when a botocore hook
+    has answered it, and keeps every object in the test's own memory.
+    """
+    for name, value in LOCAL_AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    suffix = abs(hash(request.node.name)) % 10**8
+    inbox, output = f"put-inbox-{suffix}", f"put-output-{suffix}"
+    client = boto3.client("s3", endpoint_url=moto_endpoint)
+    for bucket in (inbox, output):
+        client.create_bucket(Bucket=bucket)
+    monkeypatch.setenv("OUTPUT_BUCKET", output)
+    warm.reset()
+    yield client, inbox, output
+    warm.reset()
 
 
 class _Raw:

@@ -12,7 +12,8 @@ import astropy
 import pytest
 from astropy.io import fits
 
-ROOT = Path(__file__).resolve().parent.parent
+from .support import ROOT
+
 SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fz", ".fits.bz2", ".fits.xz", ".fits.Z")
 FILES = sorted(
     p for p in Path(astropy.__file__).parent.rglob("*")

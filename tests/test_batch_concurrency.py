@@ -17,7 +17,8 @@ from fixtures.sample_events import retarget, sqs_s3
 from handlers import ingest, pipeline
 from handlers.aws import invocation, warm
 
-from .conftest import DRIZZLE, FIXTURES, INBOX, OUTPUT, RequestLog, fail_gets
+from .conftest import fail_gets
+from .support import DRIZZLE, FIXTURES, INBOX, OUTPUT, RequestLog, output_keys, read_json, record_requests, upload
 
 WORKERS = 4
 
@@ -54,8 +55,8 @@ def test_an_sqs_batch_runs_its_objects_together_and_reports_the_failed_one(
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED")
     keys = [f"night/{n} drizzle+{n}.fits" for n in range(6)]
     for key in [*keys, "night/flaky.fits"]:
-        s3.put_object(Bucket=INBOX, Key=key, Body=DRIZZLE.read_bytes())
-    s3.put_object(Bucket=INBOX, Key="night/not fits.fits", Body=b"SIMPLE? no")
+        upload(s3, key)
+    upload(s3, "night/not fits.fits", b"SIMPLE? no")
     sizes = {key: DRIZZLE.stat().st_size for key in [*keys, "night/flaky.fits"]} | {"night/not fits.fits": 10}
     event = sqs_batch([*keys, "night/not fits.fits", "night/flaky.fits"], sizes)
     # Reading night/flaky.fits fails past botocore's retries: a transient fault of that message only.
@@ -64,11 +65,11 @@ def test_an_sqs_batch_runs_its_objects_together_and_reports_the_failed_one(
     response = ingest.handler(event, context)
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "message-7"}]}
-    listed = {o["Key"] for o in s3.list_objects_v2(Bucket=OUTPUT)["Contents"]}
+    listed = set(output_keys(s3))
     for key in keys:
         assert {f"metadata/{key}.json", f"thumbnails/{key}/1-SCI_F850LP.png",
                 f"thumbnails/{key}/2-WHT_F850LP.png"} <= listed
-        document = json.loads(s3.get_object(Bucket=OUTPUT, Key=f"metadata/{key}.json")["Body"].read())
+        document = read_json(s3, f"metadata/{key}.json")
         assert document["source"]["key"] == key
     assert "errors/night/not fits.fits.json" in listed
     assert not any("flaky" in key for key in listed)
@@ -82,7 +83,7 @@ def test_an_sqs_batch_runs_its_objects_together_and_reports_the_failed_one(
 def test_a_list_of_uris_runs_together(s3: Any, context: Any, together: threading.Barrier) -> None:
     keys = [f"batch/{n}.fits" for n in range(WORKERS)]
     for key in keys:
-        s3.put_object(Bucket=INBOX, Key=key, Body=DRIZZLE.read_bytes())
+        upload(s3, key)
 
     response = ingest.handler({"uris": [f"s3://{INBOX}/{key}" for key in keys]}, context)
 
@@ -94,8 +95,8 @@ def test_the_batch_deletes_its_error_records_in_one_request(
 ) -> None:
     keys = [f"fixed/{n}.fits" for n in range(WORKERS)]
     for key in keys:  # an earlier version of each was rejected; this one is good
-        s3.put_object(Bucket=INBOX, Key=key, Body=DRIZZLE.read_bytes())
-        s3.put_object(Bucket=OUTPUT, Key=f"errors/{key}.json", Body=b"{}")
+        upload(s3, key)
+        upload(s3, f"errors/{key}.json", b"{}", bucket=OUTPUT)
     event = sqs_batch(keys, dict.fromkeys(keys, DRIZZLE.stat().st_size))
 
     response = ingest.handler(event, context)
@@ -105,7 +106,7 @@ def test_the_batch_deletes_its_error_records_in_one_request(
     assert [requests_sent.calls[n][0] for n in deletes] == ["DeleteObjects"]
     metadata = [n for n, call in enumerate(requests_sent.calls) if call[0] == "PutObject" and "metadata/" in call[2]]
     assert len(metadata) == WORKERS and deletes[0] < min(metadata)  # the records went before any document
-    listed = {o["Key"] for o in s3.list_objects_v2(Bucket=OUTPUT)["Contents"]}
+    listed = set(output_keys(s3))
     assert {f"metadata/{key}.json" for key in keys} <= listed
     assert not any(key.startswith("errors/") for key in listed)
 
@@ -115,19 +116,18 @@ def test_an_object_read_in_parts_deletes_by_itself(
 ) -> None:
     monkeypatch.setenv("READ_WHOLE_OBJECT_BYTES", str(DRIZZLE.stat().st_size))  # the WCS image is larger
     warm.reset()
-    requests_sent = RequestLog()
-    warm.s3_client().meta.events.register("before-call.s3.*", requests_sent.record)
+    requests_sent = record_requests(warm.s3_client())
     bodies = {f"mixed/{n}.fits": DRIZZLE.read_bytes() for n in range(WORKERS - 1)}
     bodies["mixed/large.fits"] = (FIXTURES / "wcs_image.fits").read_bytes()
     for key, body in bodies.items():
-        s3.put_object(Bucket=INBOX, Key=key, Body=body)
-        s3.put_object(Bucket=OUTPUT, Key=f"errors/{key}.json", Body=b"{}")
+        upload(s3, key, body)
+        upload(s3, f"errors/{key}.json", b"{}", bucket=OUTPUT)
     event = sqs_batch(list(bodies), {key: len(body) for key, body in bodies.items()})
 
     assert ingest.handler(event, context) == {"batchItemFailures": []}
 
     deletes = sorted(call[0] for call in requests_sent.calls if call[0].startswith("DeleteObject"))
     assert deletes == ["DeleteObject", "DeleteObjects"]  # the large one's alone, the small ones' together
-    listed = {o["Key"] for o in s3.list_objects_v2(Bucket=OUTPUT)["Contents"]}
+    listed = set(output_keys(s3))
     assert {f"metadata/{key}.json" for key in bodies} <= listed
     assert not any(key.startswith("errors/") for key in listed)

@@ -17,10 +17,11 @@ from astropy.io import fits
 from handlers.fits.cards import cards_to_json, header_cards
 from handlers.fits.opening import scan_header
 
-ROOT = Path(__file__).resolve().parent.parent
+from .support import FIXTURES
+
 #: Every FITS file of astropy's test data and of the fixtures: real headers of many instruments and conventions.
 FILES = sorted(
-    p for p in [*Path(astropy.__file__).parent.rglob("*"), *(ROOT / "fixtures").iterdir()]
+    p for p in [*Path(astropy.__file__).parent.rglob("*"), *FIXTURES.iterdir()]
     if p.is_file() and p.name.endswith((".fits", ".fit", ".fts", ".fits.gz", ".fits.bz2", ".fits.xz"))
 )
 _DECOMPRESS = {b"\x1f\x8b": gzip.decompress, b"BZ": bz2.decompress, b"\xfd7": lzma.decompress}

@@ -12,9 +12,7 @@ import pytest
 
 from handlers.cli.main import main
 
-from .conftest import DRIZZLE, FIXTURES, INBOX, OUTPUT
-
-ROOT = Path(__file__).resolve().parent.parent
+from .support import DRIZZLE, FIXTURES, INBOX, OUTPUT, ROOT, read_json, upload
 
 
 def test_all_fixtures_are_processed_with_a_line_each(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -54,9 +52,9 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
 
 
 def test_s3_inputs_and_outputs(s3: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    s3.put_object(Bucket=INBOX, Key="night 1/drizzle+1.fits", Body=DRIZZLE.read_bytes())
+    upload(s3, "night 1/drizzle+1.fits")
     assert main(["process", f"s3://{INBOX}/night 1/drizzle+1.fits", "--out", f"s3://{OUTPUT}"]) == 0
-    doc = json.loads(s3.get_object(Bucket=OUTPUT, Key="metadata/night 1/drizzle+1.fits.json")["Body"].read())
+    doc = read_json(s3, "metadata/night 1/drizzle+1.fits.json")
     assert doc["source"]["bucket"] == INBOX and len(doc["hdus"]) == 3
 
 

@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DRIZZLE_KEY = "obs/hag_j004524.96+403851.8_j8hpdcaoq_v01.drizzle.fits"
+from .support import DRIZZLE, ROOT
+
+DRIZZLE_KEY = f"obs/{DRIZZLE.name}"  # the demo uploads every fixture under obs/
 
 
 def test_demo_leaves_the_drizzle_outputs_and_says_where_to_look(tmp_path: Path) -> None:

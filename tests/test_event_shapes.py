@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,8 @@ from handlers.aws.events import (
 )
 from handlers.object_ref import ObjectRef
 
-from .conftest import DRIZZLE, FIXTURES, INBOX, OUTPUT
+from .support import EVENTS, INBOX, committed_event, output_keys, read_json, upload, version_of
 
-EVENTS = FIXTURES / "events"
 KEYS = [
     "obs/hag_j004524.96+403851.8_j8hpdcaoq_v01.drizzle.fits",
     "deep field/night 1/m31 + m32.fits",
@@ -43,28 +41,17 @@ CREATED_SHAPES = [
 ]
 
 
-def load(name: str) -> Any:
-    return json.loads((EVENTS / name).read_text())
-
-
-def upload(s3: Any, key: str) -> dict[str, Any]:
-    s3.put_object(Bucket=INBOX, Key=key, Body=DRIZZLE.read_bytes())
-    head = s3.head_object(Bucket=INBOX, Key=key)
-    return {"bucket": INBOX, "key": key, "etag": head["ETag"].strip('"'),
-            "size": head["ContentLength"], "version_id": head["VersionId"]}
-
-
 @pytest.mark.parametrize("key", KEYS)
 @pytest.mark.parametrize("shape", CREATED_SHAPES)
 def test_each_shape_lands_outputs_at_the_decoded_key(s3: Any, context: Any, shape: str, key: str) -> None:
-    target = upload(s3, key)
+    head = upload(s3, key)
     upload(s3, SECOND_KEY)  # sqs_s3.json and uris.json also name a second object
-    event = retarget(load(shape), **target)
+    event = retarget(committed_event(shape), bucket=INBOX, key=key, **version_of(head))
     result = ingest.handler(event, context)
-    listed = {o["Key"] for o in s3.list_objects_v2(Bucket=OUTPUT)["Contents"]}
+    listed = set(output_keys(s3))
     assert f"metadata/{key}.json" in listed
     assert {f"thumbnails/{key}/1-SCI_F850LP.png", f"thumbnails/{key}/2-WHT_F850LP.png"} <= listed
-    doc = json.loads(s3.get_object(Bucket=OUTPUT, Key=f"metadata/{key}.json")["Body"].read())
+    doc = read_json(s3, f"metadata/{key}.json")
     assert doc["source"]["key"] == key and doc["source"]["bucket"] == INBOX
     assert len(doc["hdus"]) == 3
     if shape.startswith("sqs_"):
@@ -76,7 +63,7 @@ def test_each_shape_lands_outputs_at_the_decoded_key(s3: Any, context: Any, shap
 @pytest.mark.parametrize("shape", CREATED_SHAPES)
 def test_only_a_notification_announces_a_new_write(shape: str) -> None:
     """A Batch Operations task or a URI may be a re-run: only those are checked before reading."""
-    event = load(shape)
+    event = committed_event(shape)
     if is_sqs_event(event):
         refs = [ref for record in event["Records"] for ref in refs_from_sqs_body(record["body"])]
     elif is_batch_operations_event(event):
@@ -90,8 +77,8 @@ def test_only_a_notification_announces_a_new_write(shape: str) -> None:
 
 @pytest.mark.parametrize("shape", ["s3_test_event.json", "sqs_s3_test_event.json"])
 def test_test_events_write_nothing(s3: Any, context: Any, shape: str) -> None:
-    result = ingest.handler(load(shape), context)
-    assert s3.list_objects_v2(Bucket=OUTPUT).get("KeyCount") == 0
+    result = ingest.handler(committed_event(shape), context)
+    assert output_keys(s3) == []
     assert result in ({"outcomes": []}, {"batchItemFailures": []})
 
 
@@ -104,7 +91,7 @@ def test_s3_key_unquote_plus() -> None:
 
 def test_eventbridge_keys_are_taken_as_they_are() -> None:
     """EventBridge does not encode keys; decoding would turn '+' into a space."""
-    event = load("eventbridge_object_created.json")
+    event = committed_event("eventbridge_object_created.json")
     event["detail"]["object"]["key"] = "x/a+b%2B.fits"
     assert refs_from_notification(event)[0].key == "x/a+b%2B.fits"
 
@@ -124,7 +111,7 @@ def test_unknown_event_is_refused_loudly(s3: Any, context: Any) -> None:
 
 
 def test_sample_events_resolve_to_the_sample_object() -> None:
-    refs = refs_from_notification(load("s3_object_created.json"))
+    refs = refs_from_notification(committed_event("s3_object_created.json"))
     assert [(r.bucket, r.key, r.version_id) for r in refs] == [
         ("fits-inbox", "obs/hag_j004524.96+403851.8_j8hpdcaoq_v01.drizzle.fits", "3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY")]
     assert Path(EVENTS / "README.md").exists()

@@ -19,17 +19,12 @@ from astropy.wcs.utils import proj_plane_pixel_scales
 
 from fixtures import builders, generate
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-EVENTS = FIXTURES / "events"
-DRIZZLE = FIXTURES / "hag_j004524.96+403851.8_j8hpdcaoq_v01.drizzle.fits"
+from .support import DRIZZLE, EVENTS, FIXTURES, committed_event
+
 KEY = "obs/hag_j004524.96+403851.8_j8hpdcaoq_v01.drizzle.fits"
 ENCODED_KEY = "obs/hag_j004524.96%2B403851.8_j8hpdcaoq_v01.drizzle.fits"
 FITS_NAMES = sorted(generate.FITS_FILES)
 EVENT_NAMES = sorted(p.name for p in EVENTS.glob("*.json"))
-
-
-def load_event(name: str) -> dict:
-    return json.loads((EVENTS / name).read_text())
 
 
 def layout(hdul: fits.HDUList) -> list[tuple]:
@@ -329,7 +324,7 @@ def test_every_promised_event_file_exists() -> None:
 
 @pytest.mark.parametrize("name", EVENT_NAMES)
 def test_event_parses_with_its_top_level_shape(name: str) -> None:
-    assert set(load_event(name)) == TOP_LEVEL_KEYS[name]
+    assert set(committed_event(name)) == TOP_LEVEL_KEYS[name]
 
 
 @pytest.mark.parametrize("name", EVENT_NAMES)
@@ -339,7 +334,7 @@ def test_events_readme_describes_every_file(name: str) -> None:
 
 def s3_records(name: str) -> list[dict]:
     """The S3 notification records inside an event file, through SQS and SNS envelopes."""
-    event = load_event(name)
+    event = committed_event(name)
     if name.startswith("sqs_sns_"):
         return [r for m in event["Records"] for r in json.loads(json.loads(m["body"])["Message"])["Records"]]
     if name.startswith("sqs_"):
@@ -362,7 +357,7 @@ def test_s3_notification_keys_are_form_encoded(name: str) -> None:
 
 
 def test_sqs_s3_has_two_messages_and_a_space_encoded_as_plus() -> None:
-    messages = load_event("sqs_s3.json")["Records"]
+    messages = committed_event("sqs_s3.json")["Records"]
     assert len({m["messageId"] for m in messages}) == 2
     for message in messages:
         assert message["eventSource"] == "aws:sqs"
@@ -373,32 +368,32 @@ def test_sqs_s3_has_two_messages_and_a_space_encoded_as_plus() -> None:
 
 
 def test_object_removed_has_no_size_or_etag() -> None:
-    (record,) = load_event("s3_object_removed.json")["Records"]
+    (record,) = committed_event("s3_object_removed.json")["Records"]
     assert record["eventName"] == "ObjectRemoved:Delete"
     assert set(record["s3"]["object"]) == {"key", "versionId", "sequencer"}
     assert record["s3"]["object"]["key"] == ENCODED_KEY
 
 
 def test_test_events_direct_and_through_sqs() -> None:
-    direct = load_event("s3_test_event.json")
-    (message,) = load_event("sqs_s3_test_event.json")["Records"]
+    direct = committed_event("s3_test_event.json")
+    (message,) = committed_event("sqs_s3_test_event.json")["Records"]
     assert direct["Event"] == "s3:TestEvent" and direct["Bucket"] == "fits-inbox"
     assert json.loads(message["body"]) == direct
 
 
 def test_sns_envelopes() -> None:
-    (record,) = load_event("sns_s3.json")["Records"]
+    (record,) = committed_event("sns_s3.json")["Records"]
     assert record["EventSource"] == "aws:sns"
     assert record["Sns"]["Type"] == "Notification" and "SigningCertUrl" in record["Sns"]
-    (message,) = load_event("sqs_sns_s3.json")["Records"]
+    (message,) = committed_event("sqs_sns_s3.json")["Records"]
     envelope = json.loads(message["body"])
     assert envelope["Type"] == "Notification" and "SigningCertURL" in envelope
     assert message["body"].startswith('{\n  "Type" : "Notification",')
 
 
 def test_eventbridge_keys_are_not_encoded() -> None:
-    direct = load_event("eventbridge_object_created.json")
-    (message,) = load_event("sqs_eventbridge.json")["Records"]
+    direct = committed_event("eventbridge_object_created.json")
+    (message,) = committed_event("sqs_eventbridge.json")["Records"]
     assert json.loads(message["body"]) == direct
     assert (direct["source"], direct["detail-type"]) == ("aws.s3", "Object Created")
     assert direct["detail"]["bucket"]["name"] == "fits-inbox"
@@ -407,7 +402,7 @@ def test_eventbridge_keys_are_not_encoded() -> None:
 
 
 def test_batch_operations_schemas() -> None:
-    v1, v2 = load_event("s3_batch_v1.json"), load_event("s3_batch_v2.json")
+    v1, v2 = committed_event("s3_batch_v1.json"), committed_event("s3_batch_v2.json")
     assert v1["invocationSchemaVersion"] == "1.0" and v2["invocationSchemaVersion"] == "2.0"
     (task1,), (task2,) = v1["tasks"], v2["tasks"]
     assert task1["s3BucketArn"] == "arn:aws:s3:::fits-inbox" and "s3Bucket" not in task1
@@ -418,6 +413,6 @@ def test_batch_operations_schemas() -> None:
 
 
 def test_uris_are_s3_uris_with_keys_as_written() -> None:
-    uris = load_event("uris.json")["uris"]
+    uris = committed_event("uris.json")["uris"]
     assert uris[0] == f"s3://fits-inbox/{KEY}"
     assert all(uri.startswith("s3://fits-inbox/") for uri in uris)

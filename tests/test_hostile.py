@@ -19,9 +19,8 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from .conftest import DRIZZLE
+from .support import DRIZZLE, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 MiB = 1024 * 1024
 PEAK_LIMIT = 512 * MiB
 PROBE = (

@@ -34,12 +34,11 @@ import pytest
 from astropy.io import fits
 from moto import mock_aws
 
-from fixtures.sample_events import s3_key
 from handlers import ingest
 from handlers.aws import invocation, warm
 from handlers.aws.worker import LocalContext, run
 
-from .conftest import DRIZZLE
+from .support import created, notification, output_keys
 from .terraform_support import TERRAFORM_DIR, requires_terraform, stand_in_artifacts, terraform, terraform_env
 
 pytestmark = requires_terraform
@@ -369,24 +368,8 @@ def one_image() -> bytes:
     return buffer.getvalue()
 
 
-def notification(name: str, key: str, **obj: Any) -> dict[str, Any]:
-    """An S3 event notification record for the inbox; ``obj``: versionId, eTag, size."""
-    found = {"key": s3_key(key), **{k: v for k, v in obj.items() if v is not None}}
-    return {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": REGION, "eventName": name,
-                         "s3": {"bucket": {"name": INBOX, "arn": f"arn:aws:s3:::{INBOX}"}, "object": found}}]}
-
-
-def upload(s3: Any, key: str, body: bytes) -> dict[str, Any]:
-    """Put ``body`` and return the notification S3 sends for it (no versionId when unversioned)."""
-    s3.put_object(Bucket=INBOX, Key=key, Body=body)
-    head = s3.head_object(Bucket=INBOX, Key=key)
-    version = head.get("VersionId")
-    return notification("ObjectCreated:Put", key, versionId=None if version in (None, "null") else version,
-                        eTag=head["ETag"].strip('"'), size=head["ContentLength"])
-
-
 def outputs(s3: Any) -> set[str]:
-    return {o["Key"] for o in s3.list_objects_v2(Bucket=OUTPUT).get("Contents", [])}
+    return set(output_keys(s3, bucket=OUTPUT))
 
 
 def status(event: dict[str, Any]) -> str:
@@ -416,7 +399,7 @@ def _scenario() -> list[Call]:
     s3 = boto3.client("s3", region_name=REGION)
     for bucket in (INBOX, OUTPUT):
         s3.create_bucket(Bucket=bucket)
-    old = upload(s3, OLD_KEY, DRIZZLE.read_bytes())  # version "null": read with If-Match
+    old = created(s3, OLD_KEY, bucket=INBOX)  # version "null": read with If-Match
     s3.put_bucket_versioning(Bucket=INBOX, VersioningConfiguration={"Status": "Enabled"})  # as the stack does
 
     warm.reset()
@@ -429,7 +412,7 @@ def _scenario() -> list[Call]:
 
     thumbnails = f"thumbnails/{KEY}/"
     # A new object, through the queue; then the same event again (SQS delivers at least once).
-    first = upload(s3, KEY, DRIZZLE.read_bytes())
+    first = created(s3, KEY, bucket=INBOX)
     for _ in range(2):
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps(first))
         stats = run(polled, url, once=True)
@@ -439,14 +422,15 @@ def _scenario() -> list[Call]:
     assert status(first) == "processed"
     assert status({"uris": [f"s3://{INBOX}/{KEY}"]}) == "skipped"
     # A new version with one image: its stale second thumbnail is removed.
-    assert status(upload(s3, KEY, one_image())) == "processed"
+    assert status(created(s3, KEY, one_image(), bucket=INBOX)) == "processed"
     assert outputs(s3) == {f"metadata/{KEY}.json", f"{thumbnails}1-SCI_F850LP.png"}
     # A rejected version: its error record replaces the earlier metadata and thumbnails.
-    assert status(upload(s3, KEY, b"SIMPLE  = not really" * 200)) == "rejected"
+    assert status(created(s3, KEY, b"SIMPLE  = not really" * 200, bucket=INBOX)) == "rejected"
     assert outputs(s3) == {f"errors/{KEY}.json"}
     # The object is deleted (a delete marker): everything derived from it goes.
     marker = s3.delete_object(Bucket=INBOX, Key=KEY)["VersionId"]
-    assert status(notification("ObjectRemoved:DeleteMarkerCreated", KEY, versionId=marker)) == "removed"
+    removed = notification(KEY, event_name="ObjectRemoved:DeleteMarkerCreated", bucket=INBOX, version_id=marker)
+    assert status(removed) == "removed"
     assert outputs(s3) == set()
     # An object written before versioning was enabled: no versionId, read with If-Match.
     assert status(old) == "processed"
@@ -454,8 +438,8 @@ def _scenario() -> list[Call]:
     # Two objects of one event, each after a rejected version: their error records go in one DeleteObjects.
     pair = ["obs/pair/a.fits", "obs/pair/b.fits"]
     for key in pair:
-        assert status(upload(s3, key, b"SIMPLE  = not really" * 200)) == "rejected"
-    both = {"Records": [upload(s3, key, DRIZZLE.read_bytes())["Records"][0] for key in pair]}
+        assert status(created(s3, key, b"SIMPLE  = not really" * 200, bucket=INBOX)) == "rejected"
+    both = {"Records": [created(s3, key, bucket=INBOX)["Records"][0] for key in pair]}
     assert [o["status"] for o in side_by_side_handled(both)] == ["processed", "processed"]
     assert not any(key.startswith("errors/obs/pair/") for key in outputs(s3))
     return recorder.calls

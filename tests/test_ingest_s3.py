@@ -18,30 +18,28 @@ from handlers.aws.worker import sqs_event
 from handlers.errors import ConfigurationError, RecursiveTriggerError, TransientError
 from handlers.storage.outputs import BucketOutput
 
-from .conftest import DRIZZLE, INBOX, OUTPUT, RequestLog, fail_gets
+from .conftest import fail_gets
+from .support import (
+    DRIZZLE,
+    INBOX,
+    OUTPUT,
+    RequestLog,
+    created,
+    notification,
+    notified,
+    output_keys,
+    outputs,
+    read_json,
+    read_output,
+    upload,
+    version_of,
+)
 
 KEY = "obs/hag_j004524.96+403851.8_j8hpdcaoq_v01.drizzle.fits"
 
 
-def upload(s3: Any, key: str, body: bytes) -> dict[str, Any]:
-    s3.put_object(Bucket=INBOX, Key=key, Body=body)
-    return s3.head_object(Bucket=INBOX, Key=key)
-
-
-def read_json(s3: Any, key: str) -> dict[str, Any]:
-    def refuse(value: str) -> None:
-        raise AssertionError(f"not strict JSON: {value}")
-
-    body = s3.get_object(Bucket=OUTPUT, Key=key)["Body"].read()
-    return json.loads(body, parse_constant=refuse)
-
-
-def output_keys(s3: Any) -> list[str]:
-    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=OUTPUT).get("Contents", []))
-
-
 def test_drizzle_file_gives_metadata_and_two_thumbnails(s3: Any, requests_sent: RequestLog, context: Any) -> None:
-    head = upload(s3, KEY, DRIZZLE.read_bytes())
+    head = upload(s3, KEY)
     result = ingest.handler({"uris": [f"s3://{INBOX}/{KEY}"]}, context)
     assert result == {"outcomes": [{"key": KEY, "status": "processed"}]}
     assert output_keys(s3) == [
@@ -86,7 +84,7 @@ def test_thumbnail_pixels_follow_the_fits_data(s3: Any, context: Any) -> None:
     fits.PrimaryHDU(image).writeto(buffer)
     upload(s3, "corner.fits", buffer.getvalue())
     ingest.handler({"uris": [f"s3://{INBOX}/corner.fits"]}, context)
-    png = s3.get_object(Bucket=OUTPUT, Key="thumbnails/corner.fits/0-PRIMARY.png")["Body"].read()
+    png = read_output(s3, "thumbnails/corner.fits/0-PRIMARY.png")
     pixels = np.asarray(Image.open(io.BytesIO(png)))
     assert pixels.shape == (60, 90)
     assert pixels[-6:, :6].min() == 255 and pixels[:-6, :].max() == 0 and pixels[:, 6:].max() == 0
@@ -95,29 +93,22 @@ def test_thumbnail_pixels_follow_the_fits_data(s3: Any, context: Any) -> None:
 def test_redelivery_is_skipped_with_one_head_and_no_read(
     s3: Any, requests_sent: RequestLog, context: Any
 ) -> None:
-    upload(s3, KEY, DRIZZLE.read_bytes())
+    upload(s3, KEY)
     event = {"uris": [f"s3://{INBOX}/{KEY}"]}
     ingest.handler(event, context)
-    first = {k: s3.get_object(Bucket=OUTPUT, Key=k)["Body"].read() for k in output_keys(s3)}
+    first = outputs(s3)
     requests_sent.calls.clear()
     assert ingest.handler(event, context)["outcomes"][0]["status"] == "skipped"
     assert requests_sent.count("GetObject") == 0 and requests_sent.count("PutObject") == 0
-    second = {k: s3.get_object(Bucket=OUTPUT, Key=k)["Body"].read() for k in output_keys(s3)}
+    second = outputs(s3)
     assert first == second
-
-
-def notified(head: dict[str, Any], key: str = KEY) -> dict[str, Any]:
-    """The S3 notification of the version that ``head`` describes."""
-    event = s3_notification(key, etag=head["ETag"].strip('"'), size=head["ContentLength"])
-    event["Records"][0]["s3"]["object"]["versionId"] = head["VersionId"]
-    return event
 
 
 def test_a_notified_small_object_is_processed_without_asking_first(
     s3: Any, requests_sent: RequestLog, context: Any
 ) -> None:
     """Its GET, two thumbnails, the DELETE of any error record, and the metadata: no HEAD, no listing."""
-    result = ingest.handler(notified(upload(s3, KEY, DRIZZLE.read_bytes())), context)
+    result = ingest.handler(created(s3, KEY), context)
     assert result["outcomes"][0]["status"] == "processed"
     assert sorted(call[0] for call in requests_sent.calls) == ["DeleteObject", "GetObject", *["PutObject"] * 3]
     assert output_keys(s3) == [f"metadata/{KEY}.json", f"thumbnails/{KEY}/1-SCI_F850LP.png",
@@ -127,33 +118,33 @@ def test_a_notified_small_object_is_processed_without_asking_first(
 def test_a_redelivered_notification_is_processed_again_to_the_same_outputs(
     s3: Any, requests_sent: RequestLog, context: Any
 ) -> None:
-    event = notified(upload(s3, KEY, DRIZZLE.read_bytes()))
+    event = created(s3, KEY)
     ingest.handler(event, context)
-    first = {k: s3.get_object(Bucket=OUTPUT, Key=k)["Body"].read() for k in output_keys(s3)}
+    first = outputs(s3)
     requests_sent.calls.clear()
     assert ingest.handler(event, context)["outcomes"][0]["status"] == "processed"
     # The conditional write of the metadata met the first document: written over, thumbnails listed.
     assert requests_sent.count("PutObject") == 2 + 2 and requests_sent.count("ListObjectsV2") == 1
     assert requests_sent.count("HeadObject") == 0
-    second = {k: s3.get_object(Bucket=OUTPUT, Key=k)["Body"].read() for k in output_keys(s3)}
+    second = outputs(s3)
     assert second.keys() == first.keys()
     assert all(second[k] == first[k] for k in first if k.endswith(".png"))
     assert read_json(s3, f"metadata/{KEY}.json")["hdus"] == json.loads(first[f"metadata/{KEY}.json"])["hdus"]
 
 
 def test_a_notified_version_with_fewer_images_loses_the_stale_thumbnail(s3: Any, context: Any) -> None:
-    ingest.handler(notified(upload(s3, KEY, DRIZZLE.read_bytes())), context)
+    ingest.handler(created(s3, KEY), context)
     with fits.open(DRIZZLE) as hdul:
         buffer = io.BytesIO()
         fits.HDUList([fits.PrimaryHDU(header=hdul[0].header),
                       fits.ImageHDU(hdul[1].data, header=hdul[1].header)]).writeto(buffer)
-    assert ingest.handler(notified(upload(s3, KEY, buffer.getvalue())), context)["outcomes"][0]["status"] == "processed"
+    assert ingest.handler(created(s3, KEY, buffer.getvalue()), context)["outcomes"][0]["status"] == "processed"
     assert output_keys(s3) == [f"metadata/{KEY}.json", f"thumbnails/{KEY}/1-SCI_F850LP.png"]
 
 
 def test_a_notified_bad_version_replaces_the_outputs_of_the_good_one(s3: Any, context: Any) -> None:
-    ingest.handler(notified(upload(s3, KEY, DRIZZLE.read_bytes())), context)
-    assert ingest.handler(notified(upload(s3, KEY, b"not fits")), context)["outcomes"][0]["status"] == "rejected"
+    ingest.handler(created(s3, KEY), context)
+    assert ingest.handler(created(s3, KEY, b"not fits"), context)["outcomes"][0]["status"] == "rejected"
     assert output_keys(s3) == [f"errors/{KEY}.json"]
 
 
@@ -163,7 +154,7 @@ def test_a_failed_write_of_a_new_version_leaves_the_earlier_document_whole(
 ) -> None:
     """The thumbnails that the earlier document names stay when the new metadata cannot be written."""
     def event(head: dict[str, Any]) -> dict[str, Any]:
-        return {"uris": [f"s3://{INBOX}/{KEY}"]} if by == "uri" else notified(head)
+        return {"uris": [f"s3://{INBOX}/{KEY}"]} if by == "uri" else notified(head, KEY)
 
     def failing(write: Any) -> Any:
         def fail_on_metadata(self: BucketOutput, key: str, *args: Any, **kwargs: Any) -> Any:
@@ -172,7 +163,7 @@ def test_a_failed_write_of_a_new_version_leaves_the_earlier_document_whole(
             return write(self, key, *args, **kwargs)
         return fail_on_metadata
 
-    ingest.handler(event(upload(s3, KEY, DRIZZLE.read_bytes())), context)
+    ingest.handler(event(upload(s3, KEY)), context)
     earlier = read_json(s3, f"metadata/{KEY}.json")
     with fits.open(DRIZZLE) as hdul:
         hdul[0].header["TARGNAME"] = "M31-REVISED"
@@ -192,7 +183,7 @@ def test_a_failed_write_of_a_new_version_leaves_the_earlier_document_whole(
 
 
 def test_a_new_version_is_processed_again(s3: Any, context: Any) -> None:
-    upload(s3, KEY, DRIZZLE.read_bytes())
+    upload(s3, KEY)
     event = {"uris": [f"s3://{INBOX}/{KEY}"]}
     ingest.handler(event, context)
     with fits.open(DRIZZLE) as hdul:
@@ -210,17 +201,16 @@ def test_event_for_an_overwritten_object_is_superseded(s3: Any, context: Any) ->
     s3.put_bucket_versioning(Bucket=INBOX, VersioningConfiguration={"Status": "Suspended"})
     old = upload(s3, "x.fits", DRIZZLE.read_bytes())
     upload(s3, "x.fits", b"SIMPLE  = something else entirely")
-    event = s3_notification("x.fits", etag=old["ETag"].strip('"'), size=old["ContentLength"])
+    event = notification("x.fits", **version_of(old))  # unversioned: no versionId
     assert ingest.handler(event, context)["outcomes"][0]["status"] == "superseded"
     assert output_keys(s3) == []
 
 
 def test_a_small_object_is_shown_current_by_its_one_get(s3: Any, requests_sent: RequestLog, context: Any) -> None:
     """The same bytes uploaded again: the eTag still matches, the version does not."""
-    first = upload(s3, KEY, DRIZZLE.read_bytes())
-    upload(s3, KEY, DRIZZLE.read_bytes())
-    event = s3_notification(KEY, etag=first["ETag"].strip('"'), size=first["ContentLength"])
-    event["Records"][0]["s3"]["object"]["versionId"] = first["VersionId"]
+    first = upload(s3, KEY)
+    upload(s3, KEY)
+    event = notified(first, KEY)
     assert ingest.handler(event, context)["outcomes"][0]["status"] == "superseded"
     assert [call[0] for call in requests_sent.calls if call[1] == INBOX] == ["GetObject"]
     assert output_keys(s3) == []
@@ -252,13 +242,13 @@ def test_bad_input_gets_an_error_record_and_no_retry(
 def test_a_fixed_upload_replaces_the_error_record(s3: Any, context: Any, by: str) -> None:
     for body in (b"not fits", DRIZZLE.read_bytes()):
         head = upload(s3, KEY, body)
-        ingest.handler({"uris": [f"s3://{INBOX}/{KEY}"]} if by == "uri" else notified(head), context)
+        ingest.handler({"uris": [f"s3://{INBOX}/{KEY}"]} if by == "uri" else notified(head, KEY), context)
     assert f"errors/{KEY}.json" not in output_keys(s3)
     assert f"metadata/{KEY}.json" in output_keys(s3)
 
 
 def test_the_output_bucket_is_refused_as_input(s3: Any, context: Any) -> None:
-    s3.put_object(Bucket=OUTPUT, Key="loop.fits", Body=DRIZZLE.read_bytes())
+    upload(s3, "loop.fits", bucket=OUTPUT)
     with pytest.raises(RecursiveTriggerError):
         ingest.handler({"uris": [f"s3://{OUTPUT}/loop.fits"]}, context)
     assert output_keys(s3) == ["loop.fits"]
@@ -275,7 +265,7 @@ def test_missing_output_bucket_stops_the_function(s3: Any, context: Any, monkeyp
 def test_store_faults_are_retried_then_raised_with_nothing_written(
     s3: Any, context: Any, status: int, code: str
 ) -> None:
-    upload(s3, KEY, DRIZZLE.read_bytes())
+    upload(s3, KEY)
     hook = fail_gets(status, code)
     warm.s3_client().meta.events.register_first("before-send.s3.GetObject", hook)
     with pytest.raises(TransientError):
@@ -285,9 +275,9 @@ def test_store_faults_are_retried_then_raised_with_nothing_written(
 
 
 def test_sqs_batch_reports_only_the_failed_message(s3: Any, context: Any) -> None:
-    head = upload(s3, KEY, DRIZZLE.read_bytes())
-    good = s3_notification(KEY, etag=head["ETag"].strip('"'), size=head["ContentLength"])
-    missing_bucket = s3_notification("x.fits", etag="0" * 32, size=10, bucket="no-such-bucket")
+    head = upload(s3, KEY)
+    good = notification(KEY, etag=head["ETag"].strip('"'), size=head["ContentLength"])
+    missing_bucket = notification("x.fits", etag="0" * 32, size=10, bucket="no-such-bucket")
     messages = [
         {"MessageId": "good", "ReceiptHandle": "r1", "Body": json.dumps(good)},
         {"MessageId": "bad", "ReceiptHandle": "r2", "Body": json.dumps(missing_bucket)},
@@ -296,15 +286,6 @@ def test_sqs_batch_reports_only_the_failed_message(s3: Any, context: Any) -> Non
     result = ingest.handler(sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1"), context)
     assert sorted(f["itemIdentifier"] for f in result["batchItemFailures"]) == ["not-json"]
     assert f"metadata/{KEY}.json" in output_keys(s3)
-
-
-def s3_notification(key: str, etag: str, size: int, bucket: str = INBOX) -> dict[str, Any]:
-    from urllib.parse import quote_plus
-
-    return {"Records": [{
-        "eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-        "s3": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key, safe="/"), "eTag": etag, "size": size}},
-    }]}
 
 
 class _ResetMidBody:
@@ -326,7 +307,7 @@ class _ResetMidBody:
 
 
 def test_a_connection_reset_mid_body_is_read_again(s3: Any, requests_sent: RequestLog, context: Any) -> None:
-    upload(s3, KEY, DRIZZLE.read_bytes())
+    upload(s3, KEY)
     resets: list[str] = []
 
     def reset_first_get(request: Any, **_: Any) -> AWSResponse | None:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import io
-import json
 import tracemalloc
 from pathlib import Path
 from typing import Any
 
-import boto3
 import numpy as np
-import pytest
 from astropy.io import fits
 
 from handlers import ingest
@@ -20,7 +17,7 @@ from handlers.pipeline import process
 from handlers.storage.outputs import BucketOutput
 from handlers.storage.s3_source import S3Source, make_s3_client
 
-from .conftest import INBOX, OUTPUT, RequestLog
+from .support import INBOX, RequestLog, read_json, read_output, upload
 
 MiB = 1024 * 1024
 
@@ -52,11 +49,11 @@ def test_a_256_mib_table_costs_less_than_one_mib_of_reads(
         size = f.tell() + rows * 104
         f.truncate(size + (-size % 2880))
     assert path.stat().st_size >= 256 * MiB
-    s3.upload_file(str(path), INBOX, "big/catalogue.fits")
+    upload(s3, "big/catalogue.fits", path)
 
     ingest.handler({"uris": [f"s3://{INBOX}/big/catalogue.fits"]}, context)
 
-    doc = json.loads(s3.get_object(Bucket=OUTPUT, Key="metadata/big/catalogue.fits.json")["Body"].read())
+    doc = read_json(s3, "metadata/big/catalogue.fits.json")
     table = doc["hdus"][1]
     assert table["rows"] == rows
     assert [c["name"] for c in table["columns"]] == ["RA", "DEC", "FLUX", "NAME"]
@@ -66,22 +63,10 @@ def test_a_256_mib_table_costs_less_than_one_mib_of_reads(
     assert all(call[3] and call[3].startswith("bytes=") for call in ranged)
 
 
-@pytest.fixture
-def server_s3(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from tools.motoserver import LOCAL_AWS_ENV
-
-    for name, value in LOCAL_AWS_ENV.items():
-        monkeypatch.setenv(name, value)
-    client = boto3.client("s3", endpoint_url=moto_endpoint)
-    for bucket in (INBOX, OUTPUT):
-        if bucket not in {b["Name"] for b in client.list_buckets()["Buckets"]}:
-            client.create_bucket(Bucket=bucket)
-    return client
-
-
 def test_a_large_image_thumbnail_uses_a_fraction_of_its_size_in_memory(
-    server_s3: Any, moto_endpoint: str, tmp_path: Path
+    server_buckets: tuple[Any, str, str], moto_endpoint: str, tmp_path: Path
 ) -> None:
+    server_s3, inbox, output = server_buckets
     side = 8192
     header = fits.PrimaryHDU(np.zeros((1, 1), dtype=np.float32)).header
     header["NAXIS1"] = header["NAXIS2"] = side
@@ -97,14 +82,14 @@ def test_a_large_image_thumbnail_uses_a_fraction_of_its_size_in_memory(
             rows += np.arange(side, dtype=">f4") * 1e-3
             f.write(rows.tobytes())
         f.truncate(f.tell() + (-f.tell() % 2880))
-    server_s3.upload_file(str(path), INBOX, "deep/field.fits")
-    settings = Settings.from_env({"OUTPUT_BUCKET": OUTPUT})
+    upload(server_s3, "deep/field.fits", path, bucket=inbox)
+    settings = Settings.from_env({"OUTPUT_BUCKET": output})
     client = make_s3_client(settings.reads, moto_endpoint)
-    source = S3Source(client, ObjectRef(INBOX, "deep/field.fits"), settings.reads)
+    source = S3Source(client, ObjectRef(inbox, "deep/field.fits"), settings.reads)
 
     tracemalloc.start()
     try:
-        outcome = process(source, BucketOutput(client, OUTPUT), settings)
+        outcome = process(source, BucketOutput(client, output), settings)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -116,7 +101,7 @@ def test_a_large_image_thumbnail_uses_a_fraction_of_its_size_in_memory(
     assert bound <= image_bytes / 2
     assert peak < bound, f"peak {peak / MiB:.1f} MiB for a {image_bytes / MiB:.0f} MiB image"
     assert outcome.bytes_read < image_bytes * 1.01  # every pixel once, nothing read twice
-    png = server_s3.get_object(Bucket=OUTPUT, Key="thumbnails/deep/field.fits/0-PRIMARY.png")["Body"].read()
+    png = read_output(server_s3, "thumbnails/deep/field.fits/0-PRIMARY.png", bucket=output)
     from PIL import Image
 
     pixels = np.asarray(Image.open(io.BytesIO(png)))

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +13,7 @@ import pytest
 from handlers import ingest
 from handlers.aws.observability import logger
 
-from .conftest import DRIZZLE, INBOX
-
-ROOT = Path(__file__).resolve().parent.parent
+from .support import DRIZZLE, INBOX, ROOT, upload
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:
@@ -24,8 +21,8 @@ def json_lines(text: str) -> list[dict[str, Any]]:
 
 
 def test_one_log_line_per_object_with_its_cost(s3: Any, context: Any, caplog: pytest.LogCaptureFixture) -> None:
-    s3.put_object(Bucket=INBOX, Key="a.fits", Body=DRIZZLE.read_bytes())
-    s3.put_object(Bucket=INBOX, Key="b.fits", Body=b"nope")
+    upload(s3, "a.fits")
+    upload(s3, "b.fits", b"nope")
     with caplog.at_level("INFO", logger="fits-ingest"):
         ingest.handler({"uris": [f"s3://{INBOX}/a.fits", f"s3://{INBOX}/b.fits"]}, context)
     formatter = logger.registered_formatter  # the JSON formatter CloudWatch receives
@@ -44,7 +41,7 @@ def test_metrics_are_printed_in_embedded_metric_format(
     s3: Any, context: Any, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED")
-    s3.put_object(Bucket=INBOX, Key="a.fits", Body=DRIZZLE.read_bytes())
+    upload(s3, "a.fits")
     ingest.handler({"uris": [f"s3://{INBOX}/a.fits"]}, context)
     emf = [line for line in json_lines(capfd.readouterr().out) if "_aws" in line]
     assert len(emf) == 1
@@ -61,7 +58,7 @@ def test_tracing_is_off_and_silent_outside_lambda(s3: Any, context: Any, capfd: 
     assert tracer.disabled  # no LAMBDA_TASK_ROOT, so no daemon is expected
     with stage("anything") as subsegment:
         assert subsegment is not None
-    s3.put_object(Bucket=INBOX, Key="a.fits", Body=DRIZZLE.read_bytes())
+    upload(s3, "a.fits")
     ingest.handler({"uris": [f"s3://{INBOX}/a.fits"]}, context)
     captured = capfd.readouterr()
     assert "xray" not in (captured.out + captured.err).lower()

@@ -13,7 +13,7 @@ from handlers.errors import DecompressedSizeLimitError, HeaderCardsLimitError, T
 from handlers.fits.opening import scan_header, uncompressed
 from handlers.storage.reader import RangeReader
 
-from .conftest import DRIZZLE
+from .support import DRIZZLE
 
 
 def reader_of(data: bytes) -> RangeReader:

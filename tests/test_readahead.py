@@ -9,7 +9,6 @@ from the whole array in memory.
 from __future__ import annotations
 
 import io
-import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from handlers.config import Settings
 from handlers.fits.thumbnails import plan_thumbnail, reduce_image, render_png
 from handlers.storage.readahead import PartStream
 
-from .conftest import DRIZZLE, FIXTURES, INBOX, OUTPUT, RequestLog
+from .support import DRIZZLE, FIXTURES, INBOX, RequestLog, output_keys, read_json, read_output, record_requests, upload
 
 KiB = 1024
 
@@ -92,13 +91,7 @@ def recorded_with(monkeypatch: pytest.MonkeyPatch, **env: str) -> RequestLog:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     warm.reset()
-    log = RequestLog()
-    warm.s3_client().meta.events.register("before-call.s3.*", log.record)
-    return log
-
-
-def gets_on(log: RequestLog, bucket: str) -> list[str | None]:
-    return [call[3] for call in log.calls if call[0] == "GetObject" and call[1] == bucket]
+    return record_requests(warm.s3_client())
 
 
 def test_a_tile_compressed_heap_is_read_in_parts_not_tile_by_tile(
@@ -107,19 +100,19 @@ def test_a_tile_compressed_heap_is_read_in_parts_not_tile_by_tile(
     requests_sent = recorded_with(monkeypatch, READ_PART_BYTES=str(256 * KiB))
     path = tmp_path / "rice.fits.fz"
     tile_compressed((1024, 1024)).writeto(path)  # one tile a row, as fpack writes it
-    s3.upload_file(str(path), INBOX, "deep/rice.fits.fz")
+    upload(s3, "deep/rice.fits.fz", path)
 
     ingest.handler({"uris": [f"s3://{INBOX}/deep/rice.fits.fz"]}, context)
 
-    doc = json.loads(s3.get_object(Bucket=OUTPUT, Key="metadata/deep/rice.fits.fz.json")["Body"].read())
+    doc = read_json(s3, "metadata/deep/rice.fits.fz.json")
     with fits.open(path) as hdul:
         span = hdul[1].fileinfo()["datSpan"]
         pixels = hdul[1].data
     parts = -(-span // (256 * KiB))
     header_reads = 3
-    assert len(gets_on(requests_sent, INBOX)) <= parts + header_reads
+    assert len(requests_sent.gets_on(INBOX)) <= parts + header_reads
     assert doc["processor"]["bytes_read"] < path.stat().st_size + (256 + 64) * KiB
-    png = s3.get_object(Bucket=OUTPUT, Key=doc["hdus"][1]["thumbnail"])["Body"].read()
+    png = read_output(s3, doc["hdus"][1]["thumbnail"])
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), np.asarray(Image.open(io.BytesIO(
         reference_png(pixels.astype(np.float64))))))
 
@@ -132,25 +125,25 @@ def test_a_plain_image_plane_is_fetched_once_in_parts(
     pixels = star_field((1500, 1100), seed=9)
     path = tmp_path / "field.fits"
     fits.PrimaryHDU(pixels).writeto(path)
-    s3.upload_file(str(path), INBOX, "deep/field.fits")
+    upload(s3, "deep/field.fits", path)
 
     ingest.handler({"uris": [f"s3://{INBOX}/deep/field.fits"]}, context)
 
-    doc = json.loads(s3.get_object(Bucket=OUTPUT, Key="metadata/deep/field.fits.json")["Body"].read())
+    doc = read_json(s3, "metadata/deep/field.fits.json")
     plane = pixels.nbytes
-    ranges = gets_on(requests_sent, INBOX)
+    ranges = requests_sent.gets_on(INBOX)
     assert len(ranges) == 1 + -(-plane // (512 * KiB))  # the header block, then the plane's parts
     assert doc["processor"]["bytes_read"] == 64 * KiB + plane
-    png = s3.get_object(Bucket=OUTPUT, Key="thumbnails/deep/field.fits/0-PRIMARY.png")["Body"].read()
+    png = read_output(s3, "thumbnails/deep/field.fits/0-PRIMARY.png")
     assert png == reference_png(pixels.astype(np.float64))
 
 
 @pytest.mark.parametrize("path", [DRIZZLE, FIXTURES / "tile_compressed.fits.fz"], ids=lambda p: p.name)
 def test_a_small_object_costs_one_get(s3: Any, requests_sent: RequestLog, context: Any, path: Path) -> None:
-    s3.upload_file(str(path), INBOX, f"obs/{path.name}")
+    upload(s3, f"obs/{path.name}", path)
     requests_sent.calls.clear()
 
     ingest.handler({"uris": [f"s3://{INBOX}/obs/{path.name}"]}, context)
 
-    assert gets_on(requests_sent, INBOX) == [f"bytes=0-{path.stat().st_size - 1}"]
-    assert s3.list_objects_v2(Bucket=OUTPUT, Prefix=f"thumbnails/obs/{path.name}/")["KeyCount"] >= 1
+    assert requests_sent.gets_on(INBOX) == [f"bytes=0-{path.stat().st_size - 1}"]
+    assert len(output_keys(s3, prefix=f"thumbnails/obs/{path.name}/")) >= 1

@@ -16,7 +16,7 @@ from handlers.storage.outputs import FolderOutput
 from handlers.threads import compute
 from handlers.threads.pools import persistent_pool
 
-from .conftest import DRIZZLE
+from .support import DRIZZLE
 
 
 def test_a_pool_is_started_once_and_kept_across_calls() -> None:

@@ -11,16 +11,14 @@ import os
 import socket
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import boto3
 
 from tools.motoserver import LOCAL_AWS_ENV
 
-from .conftest import DRIZZLE
+from .support import ROOT, upload
 
-ROOT = Path(__file__).resolve().parent.parent
 RUN_HANDLER = (
     "import sys\n"
     "from handlers.aws.invocation import handler\n"
@@ -41,7 +39,7 @@ def test_each_stage_and_each_s3_call_is_a_subsegment(moto_endpoint: str) -> None
         "aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"})
     for bucket in ("trace-inbox", "trace-output"):
         s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket="trace-inbox", Key="traced.fits", Body=DRIZZLE.read_bytes())
+    upload(s3, "traced.fits", bucket="trace-inbox")
 
     daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     daemon.bind(("127.0.0.1", 0))

@@ -10,7 +10,8 @@ import pytest
 from handlers.aws import warm
 from handlers.aws.worker import run
 
-from .conftest import DRIZZLE, INBOX, OUTPUT, fail_gets
+from .conftest import fail_gets
+from .support import DRIZZLE, INBOX, OUTPUT, output_keys, upload
 
 
 @pytest.fixture
@@ -37,13 +38,12 @@ def test_every_upload_ends_in_metadata_or_an_error_record(s3: Any, queue: tuple[
     sqs, url = queue
     keys = [f"batch/{n:03d} obs+{n}.fits" for n in range(25)]
     for n, key in enumerate(keys):
-        s3.put_object(Bucket=INBOX, Key=key, Body=DRIZZLE.read_bytes() if n % 5 else b"garbage")
+        upload(s3, key, DRIZZLE if n % 5 else b"garbage")
     stats = run(sqs, url, once=True)
     assert stats.received == len(keys) + 1  # and the s3:TestEvent sent when the queue was wired
     assert stats.failed == 0 and stats.deleted == stats.received
     assert queue_counts(sqs, url) == (0, 0)
-    listed = {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=OUTPUT)
-              for o in page.get("Contents", [])}
+    listed = set(output_keys(s3))
     for n, key in enumerate(keys):
         expected = f"metadata/{key}.json" if n % 5 else f"errors/{key}.json"
         assert expected in listed
@@ -53,10 +53,10 @@ def test_a_failed_message_stays_queued_for_redelivery(s3: Any, queue: tuple[Any,
     sqs, url = queue
     run(sqs, url, once=True)  # drain the test event
     warm.s3_client().meta.events.register_first("before-send.s3.GetObject", fail_gets(503, "SlowDown", "unlucky"))
-    s3.put_object(Bucket=INBOX, Key="ok.fits", Body=DRIZZLE.read_bytes())
-    s3.put_object(Bucket=INBOX, Key="unlucky.fits", Body=DRIZZLE.read_bytes())
+    upload(s3, "ok.fits")
+    upload(s3, "unlucky.fits")
     stats = run(sqs, url, once=True)
     assert (stats.received, stats.deleted, stats.failed) == (2, 1, 1)
     assert queue_counts(sqs, url) == (0, 1)  # invisible until its visibility timeout, not deleted
     assert s3.head_object(Bucket=OUTPUT, Key="metadata/ok.fits.json")
-    assert s3.list_objects_v2(Bucket=OUTPUT, Prefix="thumbnails/unlucky.fits").get("KeyCount") == 0
+    assert output_keys(s3, prefix="thumbnails/unlucky.fits") == []

@@ -32,20 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from tools.bench_inputs import FULL, QUICK, WARMUP_KEY, Case, make_inputs
+from tools.bench_plan import REPEAT, ROUNDS, TRACED
+from tools.bench_report import console_table, write_docs
 from tools.bench_stores import Store, client_env, moto_store, seaweedfs_store
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 INBOX, OUTPUT = "bench-inbox", "bench-output"
 IMPLS = ("pipeline", "baseline")
-#: Timed repetitions per case in each round (each is all of the case's objects).
-REPEAT = {"small": 2, "large_image": 3, "table": 2, "rice": 3, "gzip": 3}
-#: Each (case, implementation) runs in this many fresh processes, the implementations taking
-#: turns (project, baseline, baseline, project, ...), so that a drift of the machine's load
-#: (other jobs share its 2 cores) falls on both; the median is over every repetition.
-ROUNDS = 2
-#: Cases whose memory is a target also get a tracemalloc repetition.
-TRACED = {"large_image", "rice", "gzip"}
 WORKER_TIMEOUT_S = 1200
 #: SeaweedFS with every request delayed by LATENCY_MS (bench_worker), as a request from Lambda to
 #: S3 in its region takes 10-30 ms: what loopback leaves out, where request counts matter (small files).
@@ -82,8 +76,6 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     report["duration_s"] = time.perf_counter() - started
     report["loadavg_end"] = _loadavg()
-
-    from tools.bench_report import console_table, write_docs
 
     print()
     print(console_table(report))

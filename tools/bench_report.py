@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tools.bench_plan import REPEAT, ROUNDS, TRACED
 from tools.bench_profile import BASELINE_STAGES, PIPELINE_STAGES
 
 MiB = 2**20
@@ -449,49 +450,19 @@ def _stages_table(report: dict[str, Any], store: str, impl: str, stages: tuple[s
 
 
 def _method(report: dict[str, Any]) -> str:
-    from tools.bench import REPEAT, ROUNDS, TRACED
-
-    cases = {c["name"]: c for c in report["cases"]}
+    """This run's plan; how every run is made and measured is docs/benchmark-method.md, linked."""
     case_lines = "\n".join(
         f"- **{c['title']}** ({c['objects']} object{'s' if c['objects'] > 1 else ''}, "
-        f"{c['size'] / MiB:,.1f} MiB): {c['detail']}." for c in cases.values())
-    return f"""Inputs are made on the fly by `tools/bench_inputs.py` with the deterministic builders of
-`fixtures/builders.py`, written once under /tmp, uploaded once to each store (multipart, 64 MiB parts),
-and removed at the end:
+        f"{c['size'] / MiB:,.1f} MiB): {c['detail']}." for c in report["cases"])
+    return f"""How the bench runs and what each figure means: [benchmark-method.md](benchmark-method.md).
+This run's inputs:
 
 {case_lines}
 
-Each store is an S3 server in its own process on 127.0.0.1 (`tools/bench_stores.py`). Each
-(store, case, implementation) runs in a fresh process (`tools/bench_worker.py`) that imports its
-implementation, builds its S3 client (the pipeline's from `handlers.storage.reader.make_s3_client`, the
-baseline's a default boto3 client), processes a small warm-up object (a warm Lambda: lazy imports
-and connections are not timed), records its resident set at rest, then processes the case's objects
-several times ({', '.join(f'{k}: {v}' for k, v in REPEAT.items())}; outputs of the previous repetition
-are removed first, untimed, so the pipeline does not skip an object it already did). Each
-(case, implementation) runs in {ROUNDS} such processes, the implementations taking turns (project
-first, then baseline first), and the **median** of all their repetitions is reported: the first
-repetition of a process is often slower (fresh pages, the server's caches), and the machine's
-load drifts. The pipeline is given `ObjectRef(bucket, key)` as a `{{"uris": [...]}}` invocation is, so it
-spends one HEAD to learn the size and eTag, and one to look for an earlier run's metadata; the
-small files are also run as S3 notifications deliver them, with the size and eTag known ("S3 event"
-rows), which saves both HEADs.
-
-- **wall time**: of processing the case's objects, outputs written included.
-- **peak memory**: the process's peak RSS during a repetition (the kernel's `VmHWM`, reset before
-  each repetition through `/proc/self/clear_refs`) less its RSS at rest after the warm-up — the
-  memory the work needed, whatever allocated it (numpy, zlib, Pillow, threads). Not `ru_maxrss`:
-  Linux carries it across `exec`, so a worker would inherit the peak of the process that started
-  it. The tables also give the absolute peak and, for {', '.join(sorted(TRACED))}, `tracemalloc`'s
-  peak over one more repetition (Python and numpy allocations only).
-- **bytes read**: bytes received from the source object (the pipeline counts its ranged GETs; the
-  baseline's is the object's size). Requests: every HTTP request of the client, reads and writes.
-
-Timings on a 2-core VM are noisy: compare ratios within one run, not across runs. Other jobs may
-share the machine (load average {report['machine'].get('loadavg_start', '?')} at the start of this
-run, {report.get('loadavg_end', '?')} at its end). The S3 server
-shares the machine's 2 cores with the process measured, and loopback has no latency: on S3 every
-request costs 10-30 ms more, which favours whoever sends fewer requests (the baseline for small
-files, the project for large ones). Benchmarks are not tests: nothing here fails a build.
+Timed repetitions per process: {', '.join(f'{k}: {v}' for k, v in REPEAT.items())}; each
+(case, implementation) ran in {ROUNDS} processes, the implementations taking turns; one more
+`tracemalloc` repetition for {', '.join(sorted(TRACED))}. Load average
+{report['machine'].get('loadavg_start', '?')} at the start of this run, {report.get('loadavg_end', '?')} at its end.
 """
 
 
