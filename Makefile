@@ -60,10 +60,10 @@ deploy: package
 
 local-up: $(STAMP)
 	$(PY) tools/package.py --arch x86_64
-	MOTO_PORT=$(MOTO_PORT) $(PY) tools/local_stack.py up
+	MOTO_PORT=$(MOTO_PORT) $(PY) -m tools.local_stack up
 
 local-down: $(STAMP)
-	MOTO_PORT=$(MOTO_PORT) $(PY) tools/local_stack.py down
+	MOTO_PORT=$(MOTO_PORT) $(PY) -m tools.local_stack down
 
 $(BENCH_STAMP): requirements-bench.txt $(STAMP)
 	$(PY) -m pip install --quiet -r requirements-bench.txt

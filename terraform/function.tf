@@ -5,6 +5,9 @@
 ################################################################################
 
 locals {
+  # Under var.function_environment. The THUMBNAIL_ and READ_ values are the handler's own
+  # defaults (handlers/config.py), set here so that the console shows what the function
+  # runs with; the POWERTOOLS_ ones name the service in logs, metrics and traces.
   default_environment = {
     THUMBNAIL_MAX_SIZE           = "512"
     THUMBNAIL_INTERVAL           = "zscale"
@@ -28,7 +31,7 @@ locals {
 }
 
 resource "aws_cloudwatch_log_group" "lambda" {
-  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (default 30): these are per-object processing logs, not an audit trail.
+  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable: these are per-object processing logs, not an audit trail.
   name              = "/aws/lambda/${local.function_name}"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn

@@ -20,6 +20,10 @@ locals {
   code_artifact_path  = coalesce(var.code_artifact_path, "${path.module}/../build/${var.architecture}/function.zip")
   layer_artifact_path = coalesce(var.layer_artifact_path, "${path.module}/../build/${var.architecture}/layer.zip")
 
+  # null: AWS's own endpoints. The local stack's override file sets its moto server's URL
+  # here, for upload_command and the deny_insecure_transport check.
+  aws_endpoint_url = null
+
   inbox_arn  = aws_s3_bucket.this["inbox"].arn
   output_arn = aws_s3_bucket.this["output"].arn
 }

@@ -82,7 +82,7 @@ output "upload_command" {
   description = "A ready-to-paste command that uploads a FITS file to the inbox."
   value = join(" ", compact([
     "aws",
-    var.aws_endpoint_url == null ? "" : "--endpoint-url ${var.aws_endpoint_url}",
+    local.aws_endpoint_url == null ? "" : "--endpoint-url ${local.aws_endpoint_url}",
     "--region ${local.region}",
     "s3 cp observation.fits s3://${aws_s3_bucket.this["inbox"].id}/observation.fits",
   ]))

@@ -1,53 +1,9 @@
 ################################################################################
-# Provider: real AWS by default; a local AWS-compatible endpoint when asked.
-################################################################################
-
-variable "aws_region" {
-  description = "AWS region to deploy to. null: the region of the usual AWS chain (AWS_REGION, profile)."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.aws_region == null || can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", var.aws_region))
-    error_message = "aws_region must look like \"eu-west-1\"."
-  }
-}
-
-variable "aws_endpoint_url" {
-  description = "One endpoint URL for every AWS API the stack calls (a moto server, e.g. \"http://127.0.0.1:5000\"). null: AWS's own endpoints."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.aws_endpoint_url == null || can(regex("^https?://[^/]+", var.aws_endpoint_url))
-    error_message = "aws_endpoint_url must be an http:// or https:// URL."
-  }
-}
-
-variable "aws_skip_credentials_validation" {
-  description = "Skip the provider's STS check of the credentials (local endpoints only)."
-  type        = bool
-  default     = false
-}
-
-variable "aws_skip_requesting_account_id" {
-  description = "Skip the provider's lookup of the account ID (local endpoints only)."
-  type        = bool
-  default     = false
-}
-
-variable "aws_s3_use_path_style" {
-  description = "Address buckets as <endpoint>/<bucket> instead of <bucket>.<endpoint> (local endpoints only)."
-  type        = bool
-  default     = false
-}
-
-################################################################################
-# Naming
+# Naming and provider
 ################################################################################
 
 variable "name_prefix" {
-  description = "Prefix of every name: the function is called this, the buckets <prefix>-<account>-inbox/-output/-artifacts, the queues <prefix>-events, <prefix>-events-dlq and <prefix>-failures."
+  description = "Prefix of every name: the function, the buckets (<prefix>-<account>-inbox, -output, -artifacts) and the queues (<prefix>-events, -events-dlq, -failures)."
   type        = string
   default     = "fits-ingest"
 
@@ -61,6 +17,17 @@ variable "tags" {
   description = "Tags added to every resource, over Stack=<name_prefix> and ManagedBy=terraform."
   type        = map(string)
   default     = {}
+}
+
+variable "aws_region" {
+  description = "AWS region to deploy to. null: the region of the usual AWS chain (AWS_REGION, profile)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.aws_region == null || can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", var.aws_region))
+    error_message = "aws_region must look like \"eu-west-1\"."
+  }
 }
 
 ################################################################################
@@ -79,7 +46,7 @@ variable "inbox_bucket_name" {
 }
 
 variable "output_bucket_name" {
-  description = "Name of the output bucket (metadata/, thumbnails/, errors/). null: <name_prefix>-<account>-output. Must differ from the inbox: writing outputs into the inbox would trigger the function again, forever."
+  description = "Name of the output bucket (metadata/, thumbnails/, errors/); it must differ from the inbox. null: <name_prefix>-<account>-output."
   type        = string
   default     = null
 
@@ -101,24 +68,24 @@ variable "force_destroy" {
 }
 
 variable "inbox_versioning" {
-  description = "Keep every version of the inbox's objects, so that an event's version is the one processed even if the key is overwritten. A moto server sends no event for a delete marker, so the local stack turns this off."
+  description = "Keep every version of the inbox's objects, so that the version an event announces is the one processed even if the key is overwritten."
   type        = bool
   default     = true
 }
 
 variable "deny_insecure_transport" {
-  description = "Give every bucket a policy that denies requests not made over TLS. Only a local endpoint may turn it off: moto ignores the aws:SecureTransport condition and would deny every object request."
+  description = "Give every bucket a policy that denies requests not made over TLS. Only the local stack on moto turns it off."
   type        = bool
   default     = true
 
   validation {
-    condition     = var.deny_insecure_transport || var.aws_endpoint_url != null
-    error_message = "deny_insecure_transport may be false only together with aws_endpoint_url (a local endpoint such as moto)."
+    condition     = var.deny_insecure_transport || local.aws_endpoint_url != null
+    error_message = "deny_insecure_transport may be false only together with aws_endpoint_url, the local endpoint (moto) that the local stack's override file sets."
   }
 }
 
 variable "kms_key_arn" {
-  description = "ARN of a customer managed KMS key for the buckets, queues, log group and environment variables. null: SSE-S3 for the buckets, SSE-SQS for the queues, AWS-owned keys elsewhere. The key policy must let s3.amazonaws.com use it (S3 sends notifications to the encrypted queue) and logs.<region>.amazonaws.com too."
+  description = "ARN of a customer managed KMS key for the buckets, queues, log group and environment variables (its key policy: see the README). null: SSE-S3, SSE-SQS and AWS-owned keys."
   type        = string
   default     = null
 
@@ -129,7 +96,7 @@ variable "kms_key_arn" {
 }
 
 variable "inbox_expiration_days" {
-  description = "Delete inbox objects this many days after upload (their versions then expire after noncurrent_version_expiration_days). null: keep them."
+  description = "Days after upload at which inbox objects expire (their older versions follow after noncurrent_version_expiration_days). null: keep them."
   type        = number
   default     = null
 
@@ -177,7 +144,7 @@ variable "architecture" {
 }
 
 variable "memory_size" {
-  description = "Memory of the function in MB; Lambda gives CPU in proportion. The imports take about 100 MiB; each object in flight holds at most READ_CONCURRENCY x READ_PART_BYTES (64 MiB) read ahead plus its row blocks (the worst inputs measured peak under 200 MiB), and up to BATCH_CONCURRENCY (5) objects of a batch are processed at once. 1024 fits five large images at once and buys twice the CPU share of 512 for the cold start and decoding, at about the same cost per object."
+  description = "Memory of the function in MB; Lambda gives CPU in proportion. How the default was chosen: README, \"Sizing the function\"."
   type        = number
   default     = 1024
 
@@ -188,7 +155,7 @@ variable "memory_size" {
 }
 
 variable "timeout" {
-  description = "Timeout of one invocation in seconds. In queue mode it covers a whole batch (queue_batch_size objects), and the queue's visibility timeout is six times it."
+  description = "Timeout of one invocation in seconds; in queue mode it covers a whole batch. The queue's visibility timeout is six times it."
   type        = number
   default     = 120
 
@@ -199,7 +166,7 @@ variable "timeout" {
 }
 
 variable "ephemeral_storage_mb" {
-  description = "Size of the function's /tmp in MB: a whole-file compressed object is decompressed there, so keep it above the MAX_DECOMPRESSED_BYTES limit (1 GiB by default)."
+  description = "Size of the function's /tmp in MB, where a whole-file compressed object is decompressed. Keep it above MAX_DECOMPRESSED_BYTES."
   type        = number
   default     = 2048
 
@@ -210,7 +177,7 @@ variable "ephemeral_storage_mb" {
 }
 
 variable "reserved_concurrent_executions" {
-  description = "Concurrency reserved for (and capping) the function: bounds cost and S3 request rates when thousands of files arrive at once. -1: no reservation (needed in accounts whose concurrency quota is still 10)."
+  description = "Concurrency reserved for, and capping, the function: it bounds cost and S3 request rates. -1: no reservation (needed in accounts whose concurrency quota is still 10)."
   type        = number
   default     = 10
 
@@ -221,7 +188,7 @@ variable "reserved_concurrent_executions" {
 }
 
 variable "function_environment" {
-  description = "Environment variables merged over the function's defaults (THUMBNAIL_MAX_SIZE=512, THUMBNAIL_INTERVAL=zscale, THUMBNAIL_STRETCH=linear, READ_AHEAD_BYTES=65536, READ_PART_BYTES=8388608, READ_CONCURRENCY=8, POWERTOOLS_SERVICE_NAME=fits-ingest, POWERTOOLS_METRICS_NAMESPACE=FitsIngest, POWERTOOLS_LOG_LEVEL=INFO). OUTPUT_BUCKET and INBOX_BUCKET are set by the stack."
+  description = "Environment variables of the function, merged over the stack's own (local.default_environment in function.tf; the root README lists them all). OUTPUT_BUCKET and INBOX_BUCKET are set by the stack."
   type        = map(string)
   default     = {}
 
@@ -281,7 +248,7 @@ variable "code_artifact_path" {
 }
 
 variable "layer_artifact_path" {
-  description = "Path of the dependencies layer zip (python/ prefix). null: build/<architecture>/layer.zip from `make package`. Uploaded through the artifacts bucket: at about 49 MiB it sits at Lambda's 50 MiB direct-upload limit."
+  description = "Path of the dependencies layer zip (python/ prefix), uploaded through the artifacts bucket. null: build/<architecture>/layer.zip from `make package`."
   type        = string
   default     = null
 
@@ -307,7 +274,7 @@ variable "trigger_mode" {
 }
 
 variable "fits_suffixes" {
-  description = "Key suffixes that trigger the function, one notification rule each (S3 filters take one suffix per rule). Case-sensitive; none may end with another (S3 refuses overlapping rules)."
+  description = "Key suffixes that trigger the function, one S3 notification rule each. Case-sensitive; none may end with another (S3 refuses overlapping rules)."
   type        = list(string)
   default     = [".fits", ".fit", ".fts", ".fits.gz", ".fz"]
 
@@ -323,7 +290,7 @@ variable "fits_suffixes" {
 }
 
 variable "enable_event_source_mapping" {
-  description = "Queue mode: let Lambda poll the queue. false leaves the mapping disabled, e.g. against a moto server, where a local worker polls instead."
+  description = "Queue mode: let Lambda poll the queue. false leaves the mapping disabled (the local stack's worker polls instead)."
   type        = bool
   default     = true
 }
@@ -340,7 +307,7 @@ variable "queue_batch_size" {
 }
 
 variable "queue_maximum_concurrency" {
-  description = "Queue mode: most concurrent invocations the event source mapping starts. Keep it at or below reserved_concurrent_executions, or throttled batches return to the queue and count towards the DLQ."
+  description = "Queue mode: most concurrent invocations the event source mapping starts. At most reserved_concurrent_executions, or throttled batches count towards the DLQ."
   type        = number
   default     = 10
 

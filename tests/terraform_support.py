@@ -2,7 +2,9 @@
 
 The hashicorp/aws provider comes from a local mirror when the machine has one
 (tools/terraform_env.sh); Terraform's working data goes to a temporary TF_DATA_DIR, so
-nothing is written into terraform/ and a real deployment's state is never touched.
+nothing is written into terraform/ and a real deployment's state is never touched. What
+talks to moto runs in a working copy of terraform/ with the local stack's override file
+(``moto_module``), as ``make local-up`` does.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from tools import local_stack, motoserver
 
 ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_DIR = ROOT / "terraform"
@@ -38,15 +42,12 @@ def terraform_env(work: Path) -> dict[str, str]:
     Nothing of the caller's own AWS or Terraform configuration leaks in. ``STATE_PATH``
     (not read by terraform) names a state file under ``work`` for ``-backend-config``.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
+    env = motoserver.aws_environment(base={k: v for k, v in os.environ.items() if not k.startswith("TF_")})
     env.update(
         TF_IN_AUTOMATION="1",
         TF_INPUT="0",
         TF_DATA_DIR=str(work / "data"),
         CHECKPOINT_DISABLE="1",
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_EC2_METADATA_DISABLED="true",
     )
     if "TF_PLUGIN_MIRROR" in os.environ:  # where terraform_env.sh looks first
         env["TF_PLUGIN_MIRROR"] = os.environ["TF_PLUGIN_MIRROR"]
@@ -67,3 +68,8 @@ def stand_in_artifacts(work: Path) -> dict[str, str]:
             archive.writestr(member, "x = 1\n")
         paths[name] = str(path)
     return paths
+
+
+def moto_module(url: str, destination: Path) -> Path:
+    """A working copy of terraform/ at ``destination`` with the local stack's override file for ``url``."""
+    return local_stack.write_module(url, destination)

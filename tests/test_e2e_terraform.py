@@ -2,7 +2,8 @@
 
 A moto server on a free loopback port; ``terraform apply`` of terraform/ against it with
 the local stack's settings (tools/local_stack.py: queue mode, the event source mapping
-off) in a temporary workspace (state, TF_DATA_DIR, tfvars), the provider from the mirror
+off, the moto override file in a working copy of the module) in a temporary workspace
+(working copy, state, TF_DATA_DIR, tfvars), the provider from the mirror
 and the committed lock file (-lockfile=readonly); the AWS CLI uploads the drizzle fixture
 under a key with a space and a "+", with the stack's own ``upload_command``; the worker of
 the contract (``python -m handlers worker --once``) takes the notification from the queue
@@ -33,7 +34,7 @@ import boto3
 import pytest
 
 from tools import local_stack
-from tools.motoserver import moto_server
+from tools.motoserver import client_kwargs, moto_server
 from tools.package import code_entries, write_zip
 
 from .conftest import DRIZZLE
@@ -59,8 +60,8 @@ def artifacts(work: Path) -> dict[str, str]:
     return {"code_artifact_path": str(code), "layer_artifact_path": str(layer)}
 
 
-def tf(args: list[str], env: dict[str, str]) -> str:
-    return local_stack.terraform([*args, "-no-color"], env, capture=True, timeout=600)
+def tf(args: list[str], env: dict[str, str], ws: local_stack.Workspace) -> str:
+    return local_stack.terraform([*args, "-no-color"], env, capture=True, timeout=600, ws=ws)
 
 
 def aws(base: list[str], *args: str, env: dict[str, str]) -> str:
@@ -72,8 +73,7 @@ def aws(base: list[str], *args: str, env: dict[str, str]) -> str:
 
 def leftovers(url: str) -> dict[str, list[str]]:
     """Whatever the stack could have left on the moto server."""
-    kwargs: dict[str, Any] = dict(endpoint_url=url, region_name=local_stack.REGION,
-                                  aws_access_key_id="test", aws_secret_access_key="test")
+    kwargs: dict[str, Any] = client_kwargs(url)
     s3, sqs, lam = (boto3.client(service, **kwargs) for service in ("s3", "sqs", "lambda"))
     iam, logs = boto3.client("iam", **kwargs), boto3.client("logs", **kwargs)
     return {
@@ -111,8 +111,8 @@ def test_upload_to_outputs_and_destroy_to_nothing(tmp_path: Path) -> None:
             raise
         lap("init")
 
-        tf(["apply", "-auto-approve", "-input=false", f"-var-file={tfvars}"], env)
-        outputs = json.loads(tf(["output", "-json"], env))
+        tf(["apply", "-auto-approve", "-input=false", f"-var-file={tfvars}"], env, ws)
+        outputs = json.loads(tf(["output", "-json"], env, ws))
         lap("apply")
         inbox, output = outputs["inbox_bucket_name"]["value"], outputs["output_bucket_name"]["value"]
         assert outputs["trigger_mode"]["value"] == "queue" and ws.state.exists()
@@ -158,7 +158,7 @@ def test_upload_to_outputs_and_destroy_to_nothing(tmp_path: Path) -> None:
         # encoding-type=url, so force_destroy loops forever once a key holds a "+".
         local_stack.empty_buckets(port, outputs)
         # -refresh=false: the state was written a minute ago; reading every resource back costs 12 s.
-        tf(["destroy", "-auto-approve", "-input=false", "-refresh=false", f"-var-file={tfvars}"], env)
+        tf(["destroy", "-auto-approve", "-input=false", "-refresh=false", f"-var-file={tfvars}"], env, ws)
         lap("destroy")
         left = leftovers(server.url)
         assert not any(left.values()), left

@@ -1,7 +1,8 @@
 """The function role grants exactly the S3 and SQS calls the function makes: no fewer, no more.
 
 1. The policy is the one Terraform evaluates for the stack's defaults, in both trigger
-   modes: `terraform test` plans a copy of terraform/ against a moto server, with the ARNs
+   modes: `terraform test` plans a copy of terraform/ against a moto server (with the local
+   stack's override file, tools/local_stack.py), with the ARNs
    AWS gives the buckets, queues and log group supplied at plan time (``override_during =
    plan``), so that every statement of ``data.aws_iam_policy_document.lambda`` is known in
    the plan. (Its ``json`` is not: a data source that depends on resources still to be
@@ -21,7 +22,6 @@ import fnmatch
 import io
 import json
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,7 +39,14 @@ from handlers.aws import invocation, warm
 from handlers.aws.worker import LocalContext, run
 
 from .support import created, notification, output_keys
-from .terraform_support import TERRAFORM_DIR, requires_terraform, stand_in_artifacts, terraform, terraform_env
+from .terraform_support import (
+    TERRAFORM_DIR,
+    moto_module,
+    requires_terraform,
+    stand_in_artifacts,
+    terraform,
+    terraform_env,
+)
 
 pytestmark = requires_terraform
 
@@ -86,12 +93,9 @@ TFTEST = """\
 # Written by tests/test_iam_policy.py. The ARNs AWS gives these resources, known at plan
 # time, so that the role policy's statements are known in the plan.
 variables {{
-  aws_region                      = "{region}"
-  aws_endpoint_url                = "{endpoint}"
-  aws_skip_credentials_validation = true
-  aws_s3_use_path_style           = true
-  code_artifact_path              = "{code}"
-  layer_artifact_path             = "{layer}"
+  aws_region          = "{region}"
+  code_artifact_path  = "{code}"
+  layer_artifact_path = "{layer}"
 }}
 {overrides}
 run "direct" {{
@@ -124,10 +128,8 @@ def _override(target: str, arn: str, id: str) -> str:
 def policies(tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str) -> dict[str, dict[str, Any]]:
     """The role policy of each trigger mode, from `terraform test` plans of a copy of terraform/."""
     work = tmp_path_factory.mktemp("iam")
-    module = work / "module"
-    (module / "tests").mkdir(parents=True)
-    for path in [*TERRAFORM_DIR.glob("*.tf"), TERRAFORM_DIR / ".terraform.lock.hcl"]:
-        shutil.copy2(path, module / path.name)
+    module = moto_module(moto_endpoint, work / "module")
+    (module / "tests").mkdir()
     artifacts = stand_in_artifacts(work)
     buckets = "".join(
         _override(f'aws_s3_bucket.this["{role}"]', f"arn:aws:s3:::{name}", name)
@@ -143,7 +145,6 @@ def policies(tmp_path_factory: pytest.TempPathFactory, moto_endpoint: str) -> di
     (module / "tests" / "iam.tftest.hcl").write_text(
         TFTEST.format(
             region=REGION,
-            endpoint=moto_endpoint,
             code=artifacts["code_artifact_path"],
             layer=artifacts["layer_artifact_path"],
             overrides=buckets + others,

@@ -2,8 +2,9 @@
 
 Offline: the hashicorp/aws provider comes from a local mirror when the machine has one
 (tools/terraform_env.sh), Terraform's working data goes to a temporary TF_DATA_DIR, and
-every plan talks to a moto server on 127.0.0.1. Nothing is applied here: the local stack
-(make local-up) does that.
+every plan talks to a moto server on 127.0.0.1, from a working copy of terraform/ with the
+local stack's override file (the plan that must fail on real AWS's terms runs in terraform/
+itself). Nothing is applied here: the local stack (make local-up) does that.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from tools import terraform_docs
 from tools.motoserver import moto_server
 
 from .terraform_support import (
     ROOT,
     TERRAFORM_DIR,
+    moto_module,
     requires_terraform,
     run,
     stand_in_artifacts,
@@ -70,12 +73,22 @@ def moto_url() -> Iterator[str]:
         yield server.url
 
 
-def local_vars(moto_url: str, artifacts: dict[str, str], **overrides: object) -> list[str]:
+@pytest.fixture(scope="module")
+def on_moto(initialized: dict[str, str], moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A working copy of terraform/ with the local stack's override file for ``moto_url``, initialized."""
+    module = moto_module(moto_url, tmp_path_factory.mktemp("module") / "terraform")
+    result = terraform(
+        ["init", "-input=false", "-lockfile=readonly", f"-backend-config=path={initialized['STATE_PATH']}"],
+        initialized,
+        chdir=module,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return module
+
+
+def local_vars(artifacts: dict[str, str], **overrides: object) -> list[str]:
     values: dict[str, object] = {
         "aws_region": "us-east-1",
-        "aws_endpoint_url": moto_url,
-        "aws_skip_credentials_validation": True,
-        "aws_s3_use_path_style": True,
         **artifacts,
         **overrides,
     }
@@ -88,15 +101,16 @@ def local_vars(moto_url: str, artifacts: dict[str, str], **overrides: object) ->
     return args
 
 
-def plan(env: dict[str, str], moto_url: str, artifacts: dict[str, str], tmp_path: Path, **overrides: object) -> dict:
-    """Plan against moto and return `terraform show -json` of the plan."""
+def plan(env: dict[str, str], module: Path, artifacts: dict[str, str], tmp_path: Path, **overrides: object) -> dict:
+    """Plan against moto (``module``: the working copy with the override file); `terraform show -json` of it."""
     plan_file = tmp_path / "plan.bin"
     result = terraform(
-        ["plan", "-input=false", "-lock=false", f"-out={plan_file}", *local_vars(moto_url, artifacts, **overrides)],
+        ["plan", "-input=false", "-lock=false", f"-out={plan_file}", *local_vars(artifacts, **overrides)],
         env,
+        chdir=module,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    shown = terraform(["show", "-json", str(plan_file)], env)
+    shown = terraform(["show", "-json", str(plan_file)], env, chdir=module)
     assert shown.returncode == 0, shown.stderr
     return json.loads(shown.stdout)
 
@@ -164,9 +178,9 @@ def test_checkov_finds_nothing(tf_env: dict[str, str]) -> None:
 
 
 def test_direct_mode_plan(
-    initialized: dict[str, str], moto_url: str, artifacts: dict[str, str], tmp_path: Path
+    initialized: dict[str, str], on_moto: Path, artifacts: dict[str, str], tmp_path: Path
 ) -> None:
-    planned = plan(initialized, moto_url, artifacts, tmp_path)
+    planned = plan(initialized, on_moto, artifacts, tmp_path)
     after = changes(planned)
 
     function = after["aws_lambda_function.this"]
@@ -200,10 +214,10 @@ def test_direct_mode_plan(
     assert after["aws_s3_bucket_policy.this[\"inbox\"]"] is not None  # TLS only
 
 
-def test_queue_mode_plan(initialized: dict[str, str], moto_url: str, artifacts: dict[str, str], tmp_path: Path) -> None:
+def test_queue_mode_plan(initialized: dict[str, str], on_moto: Path, artifacts: dict[str, str], tmp_path: Path) -> None:
     planned = plan(
         initialized,
-        moto_url,
+        on_moto,
         artifacts,
         tmp_path,
         trigger_mode="queue",
@@ -241,9 +255,11 @@ def refused_inputs(initialized: dict[str, str], moto_url: str, artifacts: dict[s
         "queue_maximum_concurrency": 10,
         "kms_key_arn": "alias/aws/s3",
         "deny_insecure_transport": False,
-        "aws_endpoint_url": None,  # nothing is called: validation stops the plan first
     }
-    result = terraform(["plan", "-input=false", "-lock=false", *local_vars(moto_url, artifacts, **bad)], initialized)
+    # terraform/ itself, as `make deploy` plans it: no override file, so no local endpoint. Validation
+    # stops the plan; AWS_ENDPOINT_URL keeps whatever the provider might call on moto all the same.
+    env = {**initialized, "AWS_ENDPOINT_URL": moto_url}
+    result = terraform(["plan", "-input=false", "-lock=false", *local_vars(artifacts, **bad)], env)
     assert result.returncode == 1
     return " ".join(result.stderr.split())
 
@@ -266,12 +282,12 @@ def test_plan_refuses_bad_inputs(refused_inputs: str, message: str) -> None:
 
 
 def test_plan_refuses_an_inbox_named_like_the_output(
-    initialized: dict[str, str], moto_url: str, artifacts: dict[str, str]
+    initialized: dict[str, str], on_moto: Path, artifacts: dict[str, str]
 ) -> None:
     # Only the account ID reveals the collision: the precondition catches it at plan time.
     overrides = {"inbox_bucket_name": "fits-ingest-123456789012-output"}
     result = terraform(
-        ["plan", "-input=false", "-lock=false", *local_vars(moto_url, artifacts, **overrides)], initialized
+        ["plan", "-input=false", "-lock=false", *local_vars(artifacts, **overrides)], initialized, chdir=on_moto
     )
     assert result.returncode == 1
     assert "must be distinct" in " ".join(result.stderr.split()), result.stderr
@@ -287,6 +303,29 @@ def test_readme_tables_every_input_and_output() -> None:
     assert {"inbox_bucket_name", "output_bucket_name", "function_name"} <= set(outputs)  # the contract
     missing = [name for name in variables + outputs if f"| `{name}` |" not in readme]
     assert not missing, f"terraform/README.md does not table: {missing}"
+
+
+def test_readme_inputs_and_outputs_are_generated_from_the_tf_files() -> None:
+    # Types, defaults and descriptions are stated once, in variables.tf and outputs.tf.
+    assert (TERRAFORM_DIR / "README.md").read_text() == terraform_docs.generated_readme(), (
+        "run `python -m tools.terraform_docs` to regenerate terraform/README.md's inputs and outputs"
+    )
+
+
+def test_descriptions_are_one_or_two_sentences() -> None:
+    for entry in [*terraform_docs.read_blocks(TERRAFORM_DIR / "variables.tf"),
+                  *terraform_docs.read_blocks(TERRAFORM_DIR / "outputs.tf")]:
+        sentences = re.findall(r"[.!?](?:\s|$)", entry.description)
+        assert 1 <= len(sentences) <= 2, f"{entry.kind} {entry.name}: {entry.description}"
+
+
+def test_the_module_names_no_local_endpoint_setting() -> None:
+    # The moto-only provider settings live in the local stack's override file (tools/local_stack.py).
+    text = "\n".join(path.read_text() for path in TERRAFORM_DIR.glob("*.tf"))
+    for setting in ("endpoints", "skip_credentials_validation", "skip_requesting_account_id", "s3_use_path_style"):
+        assert not re.search(rf"^\s*{setting}\s*[={{]", text, re.M), setting
+    assert not re.search(r'^variable "aws_(endpoint|skip|s3)', text, re.M)
+    assert not list(TERRAFORM_DIR.glob("*_override.tf*"))
 
 
 def test_terraform_env_points_at_a_mirror(tmp_path: Path) -> None:

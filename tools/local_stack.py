@@ -1,10 +1,10 @@
 """The Terraform stack on a moto server, with a local worker standing in for Lambda.
 
-    python tools/local_stack.py up      # make local-up
-    python tools/local_stack.py down    # make local-down
+    python -m tools.local_stack up      # make local-up
+    python -m tools.local_stack down    # make local-down
 
-``up`` starts a moto server on 127.0.0.1:$MOTO_PORT (default 5000), applies
-``terraform/`` to it in queue mode with the event source mapping disabled (moto
+``up`` starts a moto server on 127.0.0.1:$MOTO_PORT (default 5000, tools/motoserver.py),
+applies ``terraform/`` to it in queue mode with the event source mapping disabled (moto
 would otherwise "invoke" the function itself: it cannot run it, and it deletes
 the messages), writes ``.local/outputs.json`` (``terraform output -json``) and
 starts ``python -m handlers worker`` on the stack's queue, with the function's
@@ -13,9 +13,15 @@ the API (moto's ListObjectVersions ignores encoding-type=url, so Terraform's
 force_destroy never finishes once a key holds a "+"), destroys the stack and
 stops the moto server.
 
-Everything lives in ``.local/``: the state (``terraform.tfstate``, through the
-local backend's ``path``), Terraform's data directory (``tf/``), the pid and log
-files. A real deployment's state in ``terraform/`` is never read or written.
+Terraform runs in a working copy of the module, ``.local/module/``: ``terraform/``'s files
+and lock file, and ``local_moto_override.tf``, which Terraform merges into the provider
+block (moto's endpoint for every service, no STS check of the dummy credentials,
+path-style buckets) and into ``local.aws_endpoint_url``. ``terraform/`` itself keeps the
+provider block of real AWS, and nothing of the local stack is ever written there.
+
+Everything lives in ``.local/``: the working copy, the state (``terraform.tfstate``,
+through the local backend's ``path``), Terraform's data directory (``tf/``), the pid and
+log files. A real deployment's state in ``terraform/`` is never read or written.
 Only processes this script started (their pids in ``.local/``) are stopped.
 
 The functions take a ``Workspace`` (default: ``.local/``), so that a test can apply the
@@ -31,14 +37,13 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from tools import motoserver
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +51,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_DIR = ROOT / "terraform"
 LOCAL = ROOT / ".local"
 
-HOST = "127.0.0.1"
-REGION = "us-east-1"
+HOST = motoserver.HOST
+REGION = motoserver.REGION
 NAME_PREFIX = "fits-ingest-local"
 
 
@@ -68,6 +73,11 @@ class Workspace:
     @property
     def tf_data_dir(self) -> Path:
         return self.root / "tf"
+
+    @property
+    def module(self) -> Path:
+        """The working copy Terraform runs in: terraform/ and the moto override file."""
+        return self.root / "module"
 
     @property
     def tfvars(self) -> Path:
@@ -109,27 +119,18 @@ def moto_port() -> int:
 
 
 def endpoint(port: int) -> str:
-    return f"http://{HOST}:{port}"
+    return motoserver.url(port)
 
 
 def aws_environment(port: int) -> dict[str, str]:
     """Credentials and region for moto; nothing from the user's AWS profile leaks in."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",
-        AWS_REGION=REGION,
-        AWS_DEFAULT_REGION=REGION,
-        AWS_EC2_METADATA_DISABLED="true",
-        AWS_ENDPOINT_URL=endpoint(port),
-    )
-    return env
+    return motoserver.aws_environment(endpoint(port))
 
 
 def terraform_environment(port: int, ws: Workspace = DEFAULT) -> dict[str, str]:
     """The environment of every terraform command: moto credentials, the mirror if any."""
     env = aws_environment(port)
-    del env["AWS_ENDPOINT_URL"]  # the provider gets it from aws_endpoint_url, for the stack's services only
+    del env["AWS_ENDPOINT_URL"]  # the provider gets it from the override file, for the stack's services only
     env.update(TF_IN_AUTOMATION="1", TF_INPUT="0", TF_DATA_DIR=str(ws.tf_data_dir))
     result = subprocess.run(
         ["sh", str(ROOT / "tools" / "terraform_env.sh"), str(ws.mirror_config)],
@@ -176,60 +177,30 @@ def _stop(path: Path, marker: str, name: str) -> None:
     path.unlink(missing_ok=True)
 
 
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((HOST, port)) == 0
-
-
-def _moto_answers(port: int) -> bool:
-    # /moto-api/ is a small page; data.json would dump every object, the 50 MB layer included.
-    try:
-        with urllib.request.urlopen(f"{endpoint(port)}/moto-api/", timeout=5) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def start_moto(port: int, ws: Workspace = DEFAULT) -> bool:
     """Start moto on ``port`` unless ours already runs there; return True if started."""
-    if _read_pid(ws.moto_pid, "moto.server") and _moto_answers(port):
+    if _read_pid(ws.moto_pid, "moto.server") and motoserver.answers(endpoint(port), timeout_s=5):
         logger.info("moto: already running on %s", endpoint(port))
         return False
-    if _port_open(port):
+    if motoserver.port_in_use(port):
         raise LocalStackError(
             f"port {port} on {HOST} is taken by another program; choose another with MOTO_PORT=..."
         )
-    log = ws.moto_log.open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    ws.moto_pid.write_text(f"{process.pid}\n")
-    for _ in range(100):
-        if _moto_answers(port):
-            logger.info("moto: started on %s (pid %d, log %s)", endpoint(port), process.pid, _rel(ws.moto_log))
-            return True
-        if process.poll() is not None:
-            break
-        time.sleep(0.2)
-    raise LocalStackError(f"moto did not start on {endpoint(port)}; see {_rel(ws.moto_log)}")
+    try:
+        server = motoserver.start(port, log=ws.moto_log)
+    except RuntimeError as error:
+        ws.moto_pid.unlink(missing_ok=True)
+        raise LocalStackError(f"moto did not start on {endpoint(port)} ({error}); see {_rel(ws.moto_log)}") from None
+    ws.moto_pid.write_text(f"{server.process.pid}\n")
+    logger.info("moto: started on %s (pid %d, log %s)", server.url, server.process.pid, _rel(ws.moto_log))
+    return True
 
 
 def function_environment(port: int, outputs: dict) -> dict[str, str]:
     """The deployed function's environment variables (OUTPUT_BUCKET, INBOX_BUCKET, ...), read from moto."""
     import boto3
 
-    lambda_client = boto3.client(
-        "lambda",
-        endpoint_url=endpoint(port),
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    lambda_client = boto3.client("lambda", **motoserver.client_kwargs(endpoint(port)))
     configuration = lambda_client.get_function_configuration(FunctionName=outputs["function_name"]["value"])
     return configuration.get("Environment", {}).get("Variables", {})
 
@@ -268,8 +239,52 @@ def start_worker(port: int, outputs: dict, function_env: dict[str, str], ws: Wor
 # terraform -------------------------------------------------------------------
 
 
-def terraform(args: list[str], env: dict[str, str], capture: bool = False, timeout: float | None = None) -> str:
-    command = ["terraform", f"-chdir={TERRAFORM_DIR}", *args]
+#: The services of the stack (and STS, for the account ID) that the override file sends to moto.
+MOTO_SERVICES = ("iam", "kms", "lambda", "logs", "s3", "sqs", "sts")
+OVERRIDE_FILE = "local_moto_override.tf"
+
+
+def override_tf(url: str) -> str:
+    """The moto-only settings, as a Terraform override file merged into terraform/'s own blocks."""
+    width = max(map(len, MOTO_SERVICES))
+    endpoints = "\n".join(f'    {service:<{width}} = "{url}"' for service in MOTO_SERVICES)
+    return f"""# Written by tools/local_stack.py for the moto server at {url}; removed by `make local-down`.
+# Terraform merges *_override.tf files into the module's blocks (git ignores them).
+
+provider "aws" {{
+  skip_credentials_validation = true # moto's dummy credentials
+  s3_use_path_style           = true # <endpoint>/<bucket>, not <bucket>.<endpoint>
+
+  endpoints {{
+{endpoints}
+  }}
+}}
+
+locals {{
+  aws_endpoint_url = "{url}"
+}}
+"""
+
+
+def write_module(url: str, destination: Path) -> Path:
+    """A working copy of terraform/ at ``destination`` (its .tf files, the lock file) with the moto override file.
+
+    Variables given as relative paths (code_artifact_path, layer_artifact_path) are relative
+    to the copy: the local stack passes absolute ones.
+    """
+    shutil.rmtree(destination, ignore_errors=True)
+    destination.mkdir(parents=True)
+    for path in [*sorted(TERRAFORM_DIR.glob("*.tf")), TERRAFORM_DIR / ".terraform.lock.hcl"]:
+        shutil.copy2(path, destination / path.name)
+    (destination / OVERRIDE_FILE).write_text(override_tf(url))
+    return destination
+
+
+def terraform(
+    args: list[str], env: dict[str, str], capture: bool = False, timeout: float | None = None, ws: Workspace = DEFAULT
+) -> str:
+    """``terraform -chdir=<the working copy> ARGS`` (written first by ``write_module``)."""
+    command = ["terraform", f"-chdir={ws.module}", *args]
     logger.info("$ %s", " ".join(command[:3] + (["..."] if len(command) > 3 else [])))
     result = subprocess.run(command, env=env, text=True, capture_output=capture, timeout=timeout)
     if result.returncode != 0:
@@ -284,17 +299,22 @@ def terraform_init(env: dict[str, str], ws: Workspace = DEFAULT) -> None:
         ["init", "-input=false", "-reconfigure", "-lockfile=readonly", f"-backend-config=path={ws.state}"],
         env,
         capture=True,
+        ws=ws,
     )
 
 
 def write_tfvars(port: int, ws: Workspace = DEFAULT, **overrides: object) -> Path:
-    """The local settings (what moto needs, see terraform/README.md), plus ``overrides``."""
+    """The local settings (what moto needs, see terraform/README.md), plus ``overrides``.
+
+    Also (re)writes the working copy of the module with the override file for moto on ``port``.
+    """
+    write_module(endpoint(port), ws.module)
+    build = ROOT / "build" / "x86_64"  # what `make local-up` packages
     tfvars = {
         "name_prefix": NAME_PREFIX,
         "aws_region": REGION,
-        "aws_endpoint_url": endpoint(port),
-        "aws_skip_credentials_validation": True,
-        "aws_s3_use_path_style": True,
+        "code_artifact_path": str(build / "function.zip"),
+        "layer_artifact_path": str(build / "layer.zip"),
         "trigger_mode": "queue",
         "enable_event_source_mapping": False,
         "force_destroy": True,
@@ -315,13 +335,7 @@ def s3_client(port: int):
     import boto3
     from botocore.handlers import decode_list_object_versions, set_list_objects_encoding_type_url
 
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint(port),
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    client = boto3.client("s3", **motoserver.client_kwargs(endpoint(port)))
     # botocore asks for encoding-type=url and unquotes the keys it gets back; moto
     # ignores the request and returns raw keys, which unquoting corrupts ("+" -> " ").
     # Ask for, and decode, nothing.
@@ -365,8 +379,8 @@ def up(ws: Workspace = DEFAULT) -> None:
     env = terraform_environment(port, ws)
     tfvars = write_tfvars(port, ws)
     terraform_init(env, ws)
-    terraform(["apply", "-auto-approve", "-input=false", f"-var-file={tfvars}"], env)
-    outputs_json = terraform(["output", "-json"], env, capture=True)
+    terraform(["apply", "-auto-approve", "-input=false", f"-var-file={tfvars}"], env, ws=ws)
+    outputs_json = terraform(["output", "-json"], env, capture=True, ws=ws)
     ws.outputs.write_text(outputs_json)
     outputs = json.loads(outputs_json)
     logger.info("outputs: %s", _rel(ws.outputs))
@@ -389,14 +403,14 @@ def empty_buckets(port: int, outputs: dict) -> None:
 def down(ws: Workspace = DEFAULT) -> None:
     port = moto_port()
     _stop(ws.worker_pid, "handlers", "worker")
-    moto_running = _read_pid(ws.moto_pid, "moto.server") is not None and _moto_answers(port)
+    moto_running = _read_pid(ws.moto_pid, "moto.server") is not None and motoserver.answers(endpoint(port), 5)
     if moto_running and ws.state.exists():
         env = terraform_environment(port, ws)
         tfvars = write_tfvars(port, ws)
         if ws.outputs.exists():
             empty_buckets(port, json.loads(ws.outputs.read_text()))
         terraform_init(env, ws)
-        terraform(["destroy", "-auto-approve", "-input=false", f"-var-file={tfvars}"], env)
+        terraform(["destroy", "-auto-approve", "-input=false", f"-var-file={tfvars}"], env, ws=ws)
     elif ws.state.exists():
         logger.info("moto is not running: its resources are gone with it; discarding the local state")
     for stale in ws.root.glob("terraform.tfstate*"):
@@ -404,6 +418,7 @@ def down(ws: Workspace = DEFAULT) -> None:
     ws.outputs.unlink(missing_ok=True)
     _stop(ws.moto_pid, "moto.server", "moto")
     shutil.rmtree(ws.root / "terraform", ignore_errors=True)
+    shutil.rmtree(ws.module, ignore_errors=True)  # the working copy and its override file
 
 
 def _rel(path: Path) -> str:
