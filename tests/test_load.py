@@ -11,12 +11,15 @@ import sys
 from pathlib import Path
 
 import boto3
+import pytest
 
 from tools.loadrun import INBOX, OUTPUT, run_load
 from tools.motoserver import moto_server
 
 ROOT = Path(__file__).resolve().parent.parent
 OBJECTS = 300  # a multiple of 20: every 20th object is broken on purpose
+
+pytestmark = pytest.mark.load
 
 
 def reconcile_cli(endpoint: str, *extra: str) -> subprocess.CompletedProcess[str]:
