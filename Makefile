@@ -56,7 +56,7 @@ test-fast: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m tools.demo
 
-# The load scenario alone (tests/test_load.py runs it too).
+# The load scenario alone, for docs/load.md (tests/test_load.py runs it at 300 objects).
 load: $(STAMP)
 	$(PY) -m tools.loadrun 2000
 
