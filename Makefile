@@ -1,6 +1,8 @@
 # Every target that runs Python bootstraps .venv from the requirements files on first use.
 #
-#   make test                          the whole test suite (what .ci/run calls)
+#   make test                          the whole test suite (what .ci/run calls), within 10 minutes on 2 cores
+#   make test-fast                     the same without the slow tests (markers load, e2e, terraform,
+#                                      package: the load run, Terraform, checkov, the Lambda zip)
 #   make demo                          the main job on a local moto server
 #   make package [ARCH=x86_64|arm64]   Lambda artifacts under build/<arch>/
 #   make deploy  [ARCH=...] [TF_APPLY_ARGS=-auto-approve]
@@ -28,7 +30,7 @@ CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
-.PHONY: venv test demo load package deploy local-up local-down bench checkov-venv checkov
+.PHONY: venv test test-fast demo load package deploy local-up local-down bench checkov-venv checkov
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,14 +40,23 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-# One worker per core, each taking whole test files (a file's fixtures and servers stay together).
+# One worker per core, each taking whole test files (a file's fixtures and servers stay together)
+# in collection order, where tests/conftest.py puts the slow files first (xdist's default order,
+# the most tests first, would start the one-test end-to-end and load files last).
+PYTEST_XDIST := -n auto --dist loadfile --no-loadscope-reorder
+FAST := not load and not e2e and not terraform and not package
+
 test: $(STAMP)
-	$(PY) -m pytest -n auto --dist loadfile
+	$(PY) -m pytest $(PYTEST_XDIST)
+
+# The markers are registered in pyproject.toml; CI runs them all (make test).
+test-fast: $(STAMP)
+	$(PY) -m pytest $(PYTEST_XDIST) -m "$(FAST)"
 
 demo: $(STAMP)
 	$(PY) -m tools.demo
 
-# The load scenario alone (tests/test_load.py runs it too).
+# The load scenario alone, for docs/load.md (tests/test_load.py runs it at 300 objects).
 load: $(STAMP)
 	$(PY) -m tools.loadrun 2000
 

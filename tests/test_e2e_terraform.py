@@ -46,6 +46,7 @@ KEY = f"obs/night 1/{DRIZZLE.name}"  # a space and a "+": encoded in the notific
 THUMBNAILS = [f"thumbnails/{KEY}/1-SCI_F850LP.png", f"thumbnails/{KEY}/2-WHT_F850LP.png"]
 
 pytestmark = [
+    pytest.mark.e2e,
     requires_terraform,
     pytest.mark.skipif(not AWS_CLI.exists(), reason="the AWS CLI (awscli, requirements-dev.txt) is not installed"),
 ]

@@ -486,6 +486,7 @@ def test_the_scenario_takes_every_path(recorded: list[Call]) -> None:
     assert conditional == {200, 412}  # the metadata's write, where no document was there and where one was
 
 
+@pytest.mark.terraform  # the policies fixture: terraform init and `terraform test` plans
 @pytest.mark.parametrize("mode", ["direct", "queue"])
 def test_every_call_made_is_granted(policies: dict[str, dict[str, Any]], recorded: list[Call], mode: str) -> None:
     # In direct mode S3 invokes the function: nothing polls a queue.
@@ -494,6 +495,7 @@ def test_every_call_made_is_granted(policies: dict[str, dict[str, Any]], recorde
     assert not refused, "\n".join(f"{n.action} on {n.resource} ({n.call})" for n in refused)
 
 
+@pytest.mark.terraform
 @pytest.mark.parametrize("mode", ["direct", "queue"])
 def test_everything_granted_is_used(policies: dict[str, dict[str, Any]], recorded: list[Call], mode: str) -> None:
     calls = [c for c in recorded if mode == "queue" or c.service == "s3"]
@@ -509,11 +511,13 @@ def test_everything_granted_is_used(policies: dict[str, dict[str, Any]], recorde
     assert not unused, "granted but never used:\n" + "\n".join(unused)
 
 
+@pytest.mark.terraform
 def test_every_exception_names_a_grant(policies: dict[str, dict[str, Any]]) -> None:
     granted = {(sid, action) for policy in policies.values() for sid, action, _ in grants(policy)}
     assert set(USED_BY_AWS) <= granted, set(USED_BY_AWS) - granted
 
 
+@pytest.mark.terraform
 @pytest.mark.parametrize("mode", ["direct", "queue"])
 def test_nothing_beyond_the_stack_is_granted(policies: dict[str, dict[str, Any]], mode: str) -> None:
     policy = policies[mode]

@@ -84,6 +84,7 @@ def run_in_runtime(python: str, root: Path, code: str, **kwargs) -> subprocess.C
     )
 
 
+@pytest.mark.package
 def test_artifacts_are_within_lambda_limits(artifacts: dict) -> None:
     function, layer = artifacts["artifacts"]["function"], artifacts["artifacts"]["layer"]
     assert artifacts["problems"] == []
@@ -96,6 +97,7 @@ def test_artifacts_are_within_lambda_limits(artifacts: dict) -> None:
         assert hashlib.sha256(data).hexdigest() == artifact["sha256"]
 
 
+@pytest.mark.package
 def test_code_zip_holds_the_handler_package_at_its_root(artifacts: dict) -> None:
     with zipfile.ZipFile(BUILD / "function.zip") as archive:
         names = archive.namelist()
@@ -104,6 +106,7 @@ def test_code_zip_holds_the_handler_package_at_its_root(artifacts: dict) -> None
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
 
 
+@pytest.mark.package
 def test_layer_is_stripped_and_under_python_prefix(artifacts: dict) -> None:
     with zipfile.ZipFile(BUILD / "layer.zip") as archive:
         infos = archive.infolist()
@@ -117,6 +120,7 @@ def test_layer_is_stripped_and_under_python_prefix(artifacts: dict) -> None:
     assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}  # reproducible
 
 
+@pytest.mark.package
 def test_layer_native_code_is_for_the_chosen_architecture(lambda_root: Path) -> None:
     shared = sorted((lambda_root / "opt" / "python" / "numpy" / "_core").glob("_multiarray_umath*.so"))
     assert shared, "numpy's core extension is missing"
@@ -124,6 +128,7 @@ def test_layer_native_code_is_for_the_chosen_architecture(lambda_root: Path) -> 
     assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == package.ELF_MACHINES["x86_64"]
 
 
+@pytest.mark.package
 def test_rebuilding_unchanged_inputs_gives_the_same_bytes(artifacts: dict) -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "package.py"), "--arch", "x86_64"],
@@ -203,6 +208,7 @@ def test_limits_are_enforced() -> None:
     assert len(too_wide) == 1 and "unzipped" in too_wide[0]
 
 
+@pytest.mark.package
 def test_arm64_requirements_resolve_to_wheels() -> None:
     """Every pinned requirement has an aarch64 wheel for the runtime (no build: a dry run)."""
     command = package.pip_install_command("arm64", ROOT / "requirements.txt", Path("unused"))
@@ -212,6 +218,7 @@ def test_arm64_requirements_resolve_to_wheels() -> None:
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.package
 def test_handler_imports_the_way_the_runtime_imports_it(lambda_root: Path) -> None:
     python = find_python312()
     if python is None:
@@ -230,6 +237,7 @@ def test_handler_imports_the_way_the_runtime_imports_it(lambda_root: Path) -> No
     assert astropy_file.startswith(str(lambda_root / "opt" / "python"))
 
 
+@pytest.mark.package
 def test_packaged_pipeline_processes_every_fixture_under_python312(lambda_root: Path, tmp_path: Path) -> None:
     python = find_python312()
     if python is None:

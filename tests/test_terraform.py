@@ -127,6 +127,7 @@ def test_terraform_is_formatted(tf_env: dict[str, str]) -> None:
     assert result.returncode == 0, f"run `terraform fmt -recursive terraform`:\n{result.stdout}{result.stderr}"
 
 
+@pytest.mark.terraform
 def test_terraform_validates(initialized: dict[str, str]) -> None:
     result = terraform(["validate", "-json"], initialized)
     report = json.loads(result.stdout)
@@ -155,6 +156,7 @@ def test_every_checkov_skip_gives_a_reason() -> None:
         assert re.fullmatch(r"#checkov:skip=CKV2?_AWS_\d+:.{20,}", line), f"{name}: {line}"
 
 
+@pytest.mark.terraform
 def test_checkov_finds_nothing(tf_env: dict[str, str]) -> None:
     # The venv is built once (make's stamp), then reused: a re-run costs nothing.
     bootstrap = run(["make", "-s", "checkov-venv"], tf_env, timeout=900, cwd=ROOT)
@@ -177,6 +179,7 @@ def test_checkov_finds_nothing(tf_env: dict[str, str]) -> None:
 # plans against moto -------------------------------------------------------------
 
 
+@pytest.mark.terraform
 def test_direct_mode_plan(
     initialized: dict[str, str], on_moto: Path, artifacts: dict[str, str], tmp_path: Path
 ) -> None:
@@ -214,6 +217,7 @@ def test_direct_mode_plan(
     assert after["aws_s3_bucket_policy.this[\"inbox\"]"] is not None  # TLS only
 
 
+@pytest.mark.terraform
 def test_queue_mode_plan(initialized: dict[str, str], on_moto: Path, artifacts: dict[str, str], tmp_path: Path) -> None:
     planned = plan(
         initialized,
@@ -277,10 +281,12 @@ def refused_inputs(initialized: dict[str, str], moto_url: str, artifacts: dict[s
         "deny_insecure_transport may be false only together with aws_endpoint_url",
     ],
 )
+@pytest.mark.terraform
 def test_plan_refuses_bad_inputs(refused_inputs: str, message: str) -> None:
     assert message in refused_inputs, refused_inputs
 
 
+@pytest.mark.terraform
 def test_plan_refuses_an_inbox_named_like_the_output(
     initialized: dict[str, str], on_moto: Path, artifacts: dict[str, str]
 ) -> None:

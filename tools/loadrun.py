@@ -3,8 +3,8 @@
 Against a moto server: the inbox's notifications go to an SQS queue, ``python -m handlers
 worker`` runs in its own process (as Lambda's mapping would), N objects are uploaded by
 16 threads at once, and when the queue is empty ``reconcile`` counts what has outputs.
-``python -m tools.loadrun [N]`` writes the figures to docs/load.md; the test runs the same
-scenario and asserts that nothing is lost.
+``python -m tools.loadrun [N]`` (``make load``: N = 2,000) writes the figures to docs/load.md;
+tests/test_load.py runs the same scenario at a smaller size and asserts that nothing is lost.
 """
 
 from __future__ import annotations
@@ -124,10 +124,11 @@ def main() -> int:
     state = report.state
     text = f"""# Load: {objects:,} objects uploaded at once
 
-`python -m tools.loadrun {objects}` (also run by `tests/test_load.py`): a moto server on 127.0.0.1, the
-inbox's notifications to an SQS queue, one `python -m handlers worker` process draining it, {objects:,}
+`python -m tools.loadrun {objects}` (`make load`): a moto server on 127.0.0.1, the inbox's notifications
+to an SQS queue, one `python -m handlers worker` process draining it, {objects:,}
 small FITS objects (64x64 float32; every 20th deliberately not FITS) uploaded by 16 threads at once,
-then `reconcile`.
+then `reconcile`. `tests/test_load.py` runs the same scenario at a smaller size (300 objects, to keep
+`make test` short) with the same assertions; the figures here are from `make load`.
 
 | figure | value |
 |---|---|
