@@ -5,23 +5,17 @@
 ################################################################################
 
 locals {
-  # Under var.function_environment. The THUMBNAIL_ and READ_ values are the handler's own
-  # defaults (handlers/config.py), set here so that the console shows what the function
-  # runs with; the POWERTOOLS_ ones name the service in logs, metrics and traces.
-  default_environment = {
-    THUMBNAIL_MAX_SIZE           = "512"
-    THUMBNAIL_INTERVAL           = "zscale"
-    THUMBNAIL_STRETCH            = "linear"
-    READ_AHEAD_BYTES             = "65536"
-    READ_PART_BYTES              = "8388608"
-    READ_CONCURRENCY             = "8"
+  # The service's names in logs, metrics and traces. Every setting of the handler keeps its
+  # own default (handlers/config.py, listed in the root README) unless var.function_environment
+  # sets it: the defaults are stated once, there.
+  stack_environment = {
     POWERTOOLS_SERVICE_NAME      = "fits-ingest"
     POWERTOOLS_METRICS_NAMESPACE = "FitsIngest"
     POWERTOOLS_LOG_LEVEL         = "INFO"
   }
 
   function_environment = merge(
-    local.default_environment,
+    local.stack_environment,
     var.function_environment,
     {
       OUTPUT_BUCKET = local.bucket_names.output

@@ -188,7 +188,7 @@ variable "reserved_concurrent_executions" {
 }
 
 variable "function_environment" {
-  description = "Environment variables of the function, merged over the stack's own (local.default_environment in function.tf; the root README lists them all). OUTPUT_BUCKET and INBOX_BUCKET are set by the stack."
+  description = "Settings of the function (the root README lists them, with the handler's defaults), merged over the stack's POWERTOOLS_ names. OUTPUT_BUCKET and INBOX_BUCKET are set by the stack."
   type        = map(string)
   default     = {}
 

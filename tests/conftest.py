@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from handlers.aws import warm
@@ -15,11 +15,7 @@ from handlers.aws.observability import metrics
 from handlers.aws.worker import LocalContext
 from tools.motoserver import LOCAL_AWS_ENV
 
-# The paths and names live in support.py; named here too for the modules that import them from here.
-from .support import DRIZZLE as DRIZZLE
-from .support import FIXTURES as FIXTURES
 from .support import INBOX, OUTPUT, RequestLog, record_requests
-from .support import ROOT as ROOT
 
 
 @pytest.fixture
@@ -88,29 +84,6 @@ def server_buckets(
     warm.reset()
     yield client, inbox, output
     warm.reset()
-
-
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Any:
-        yield self._body
-
-
-def fail_gets(status: int, code: str, key_part: str = "", method: str = "GET") -> Any:
-    """A botocore hook answering ``method`` requests (ranged, for GETs) whose URL holds ``key_part``."""
-    body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
-
-    def respond(request: Any, **_: Any) -> AWSResponse | None:
-        ranged = method != "GET" or "Range" in request.headers
-        if request.method == method and ranged and key_part in request.url:
-            respond.calls += 1  # type: ignore[attr-defined]
-            return AWSResponse(request.url, status, {}, _Raw(body))
-        return None
-
-    respond.calls = 0  # type: ignore[attr-defined]
-    return respond
 
 
 # Scheduling: the slow files first ----------------------------------------------------

@@ -3,7 +3,7 @@
 One of each: a test uploads with ``upload``, builds the S3 notification of an upload with
 ``created``/``notified``/``notification`` (records from ``fixtures.sample_events``), reads what
 the handler wrote with ``output_keys``/``outputs``/``read_output``/``read_json``, and reads a committed event
-with ``committed_event``. Fixtures built on these are in conftest.py.
+with ``committed_event``; ``fail_gets`` injects S3 errors. Fixtures built on these are in conftest.py.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from botocore.awsrequest import AWSResponse
 
 from fixtures.sample_events import s3_record
 
@@ -136,3 +138,26 @@ def record_requests(client: Any) -> RequestLog:
     log = RequestLog()
     client.meta.events.register("before-call.s3.*", log.record)
     return log
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self._body
+
+
+def fail_gets(status: int, code: str, key_part: str = "", method: str = "GET") -> Any:
+    """A botocore hook answering ``method`` requests (ranged, for GETs) whose URL holds ``key_part``."""
+    body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
+
+    def respond(request: Any, **_: Any) -> AWSResponse | None:
+        ranged = method != "GET" or "Range" in request.headers
+        if request.method == method and ranged and key_part in request.url:
+            respond.calls += 1  # type: ignore[attr-defined]
+            return AWSResponse(request.url, status, {}, _Raw(body))
+        return None
+
+    respond.calls = 0  # type: ignore[attr-defined]
+    return respond

@@ -19,7 +19,8 @@ import pytest
 
 from tools import local_stack, motoserver
 
-ROOT = Path(__file__).resolve().parent.parent
+from .support import ROOT
+
 TERRAFORM_DIR = ROOT / "terraform"
 
 #: Skip a module's tests on a machine without terraform.

@@ -15,7 +15,7 @@ from astropy.io import fits
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from .conftest import ROOT
+from .support import ROOT
 
 
 def supported_astropy() -> Requirement:

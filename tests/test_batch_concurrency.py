@@ -17,8 +17,18 @@ from fixtures.sample_events import retarget, sqs_s3
 from handlers import ingest, pipeline
 from handlers.aws import invocation, warm
 
-from .conftest import fail_gets
-from .support import DRIZZLE, FIXTURES, INBOX, OUTPUT, RequestLog, output_keys, read_json, record_requests, upload
+from .support import (
+    DRIZZLE,
+    FIXTURES,
+    INBOX,
+    OUTPUT,
+    RequestLog,
+    fail_gets,
+    output_keys,
+    read_json,
+    record_requests,
+    upload,
+)
 
 WORKERS = 4
 

@@ -15,8 +15,7 @@ from handlers.aws import warm
 from handlers.aws.worker import LocalContext
 from handlers.errors import TransientError
 
-from .conftest import fail_gets
-from .support import DRIZZLE, INBOX, created, notification, output_keys, outputs, read_json, upload
+from .support import DRIZZLE, INBOX, created, fail_gets, notification, output_keys, outputs, read_json, upload
 
 KEY = "night 7/m31+halo.fits"
 

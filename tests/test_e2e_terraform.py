@@ -37,7 +37,7 @@ from tools import local_stack
 from tools.motoserver import client_kwargs, moto_server
 from tools.package import code_entries, write_zip
 
-from .conftest import DRIZZLE
+from .support import DRIZZLE
 from .terraform_support import ROOT, requires_terraform
 
 AWS_CLI = Path(sys.executable).parent / "aws"

@@ -18,13 +18,13 @@ from handlers.aws.worker import sqs_event
 from handlers.errors import ConfigurationError, RecursiveTriggerError, TransientError
 from handlers.storage.outputs import BucketOutput
 
-from .conftest import fail_gets
 from .support import (
     DRIZZLE,
     INBOX,
     OUTPUT,
     RequestLog,
     created,
+    fail_gets,
     notification,
     notified,
     output_keys,

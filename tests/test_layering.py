@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from .conftest import ROOT
+from .support import ROOT
 
 PACKAGE = ROOT / "handlers"
 

@@ -16,7 +16,8 @@ import pytest
 from tools.loadrun import INBOX, OUTPUT, run_load
 from tools.motoserver import moto_server
 
-ROOT = Path(__file__).resolve().parent.parent
+from .support import ROOT
+
 OBJECTS = 300  # a multiple of 20: every 20th object is broken on purpose
 
 pytestmark = pytest.mark.load

@@ -17,9 +17,9 @@ import pytest
 
 from tools import package
 
-ROOT = Path(__file__).resolve().parent.parent
+from .support import FIXTURES, ROOT
+
 BUILD = ROOT / "build" / "x86_64"
-FIXTURES = ROOT / "fixtures"
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fz")
 
 

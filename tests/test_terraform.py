@@ -192,7 +192,8 @@ def test_direct_mode_plan(
     assert function["tracing_config"] == [{"mode": "Active"}]
     assert function["reserved_concurrent_executions"] == 10
     environment = function["environment"][0]["variables"]
-    assert environment["THUMBNAIL_MAX_SIZE"] == "512" and environment["READ_PART_BYTES"] == "8388608"
+    # The handler's settings keep config.py's defaults: the stack does not state them again.
+    assert not [name for name in environment if name.startswith(("THUMBNAIL_", "READ_", "MAX_"))]
     assert environment["POWERTOOLS_SERVICE_NAME"] == "fits-ingest"
     assert environment["OUTPUT_BUCKET"] == "fits-ingest-123456789012-output"
     assert environment["INBOX_BUCKET"] == "fits-ingest-123456789012-inbox"
@@ -227,8 +228,11 @@ def test_queue_mode_plan(initialized: dict[str, str], on_moto: Path, artifacts: 
         trigger_mode="queue",
         enable_event_source_mapping=False,
         architecture="arm64",
+        function_environment={"THUMBNAIL_STRETCH": "asinh", "POWERTOOLS_LOG_LEVEL": "DEBUG"},
     )
     after = changes(planned)
+    environment = after["aws_lambda_function.this"]["environment"][0]["variables"]
+    assert environment["THUMBNAIL_STRETCH"] == "asinh" and environment["POWERTOOLS_LOG_LEVEL"] == "DEBUG"
     mapping = after["aws_lambda_event_source_mapping.this[0]"]
     assert mapping["enabled"] is False
     assert mapping["function_response_types"] == ["ReportBatchItemFailures"]

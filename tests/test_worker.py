@@ -10,8 +10,7 @@ import pytest
 from handlers.aws import warm
 from handlers.aws.worker import run
 
-from .conftest import fail_gets
-from .support import DRIZZLE, INBOX, OUTPUT, output_keys, upload
+from .support import DRIZZLE, INBOX, OUTPUT, fail_gets, output_keys, upload
 
 
 @pytest.fixture
