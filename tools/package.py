@@ -21,8 +21,9 @@ Lambda's limits are checked and the build fails when one is exceeded: every
 archive uploaded directly through the Lambda API must be at most 50 MiB zipped,
 and code plus layers at most 250 MiB unzipped. The layer (astropy, numpy with
 OpenBLAS, pillow, botocore) is close to the direct-upload limit (the build prints
-its size; the README's Deploy section records it), with no room for the next dependency bump. So Terraform always ships it through
-S3, where only the unzipped limit applies; the small code zip goes directly.
+its size; the README's Deploy section records it), with no room for the next
+dependency bump. So Terraform always ships it through S3, where only the unzipped
+limit applies; the small code zip goes directly.
 """
 
 from __future__ import annotations
