@@ -2,9 +2,12 @@ data "aws_caller_identity" "current" {}
 
 data "aws_region" "current" {}
 
+data "aws_partition" "current" {}
+
 locals {
   account_id = data.aws_caller_identity.current.account_id
   region     = data.aws_region.current.name
+  dns_suffix = data.aws_partition.current.dns_suffix # amazonaws.com; amazonaws.com.cn in China
 
   queue_mode    = var.trigger_mode == "queue"
   function_name = var.name_prefix

@@ -32,7 +32,16 @@ data "aws_iam_policy_document" "lambda" {
   # (skipped) from "not allowed" (a setup fault) on the inbox, and "not processed
   # yet" from "not allowed" on the idempotency HEAD of metadata/<key>.json. On the
   # output bucket it also lists thumbnails/<key>/ to remove stale pictures.
-  # (A condition on s3:prefix would not give HEAD its 404: HEAD has no prefix.)
+  #
+  # Bucket-wide on purpose, on both buckets: no s3:prefix condition narrows it.
+  # S3 grants the 404 on the ListBucket the GET or HEAD itself is authorized with,
+  # and that request carries no s3:prefix: an Allow conditioned on s3:prefix (say
+  # thumbnails/* and metadata/* on the output bucket) would turn every missing key
+  # into a 403, and a Deny of listings outside thumbnails/ cannot be told from
+  # that same check either (an unprefixed listing carries no s3:prefix, like the
+  # HEAD), so it would refuse the 404s or let a whole-bucket listing through. Each
+  # bucket has a HEAD that needs its 404: the source key on the inbox (any key),
+  # metadata/<key>.json on the output bucket. tests/test_iam_policy.py shows it.
   statement {
     sid       = "ListBucketsForNotFound"
     actions   = ["s3:ListBucket"]
@@ -93,6 +102,11 @@ data "aws_iam_policy_document" "lambda" {
     }
   }
 
+  # The key is used with the role only by S3 (SSE-KMS objects read from the inbox,
+  # written to the output bucket) and SQS (messages received from the event queue,
+  # sent to the failure queue): never directly. The environment variables are
+  # decrypted through the grant Lambda creates on the key for this role when the
+  # function is deployed, not through this statement.
   dynamic "statement" {
     for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
 
@@ -100,6 +114,12 @@ data "aws_iam_policy_document" "lambda" {
       sid       = "UseStackKey"
       actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
       resources = [statement.value]
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = [for service in ["s3", "sqs"] : "${service}.${local.region}.${local.dns_suffix}"]
+      }
     }
   }
 }

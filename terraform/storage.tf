@@ -1,7 +1,7 @@
 ################################################################################
 # Buckets: inbox (uploads, versioned), output (derived documents and pictures),
 # artifacts (the dependencies layer, versioned). All three are private,
-# encrypted, owner-enforced and refuse requests that are not over TLS.
+# encrypted, owner-enforced and refuse requests that are not over TLS 1.2 or later.
 ################################################################################
 
 locals {
@@ -102,6 +102,29 @@ data "aws_iam_policy_document" "bucket" {
       test     = "Bool"
       variable = "aws:SecureTransport"
       values   = ["false"]
+    }
+  }
+
+  # TLS 1.0 and 1.1 are deprecated (RFC 8996): refused, as plain HTTP is.
+  statement {
+    sid     = "DenyOutdatedTls"
+    effect  = "Deny"
+    actions = ["s3:*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    resources = [
+      each.value.arn,
+      "${each.value.arn}/*",
+    ]
+
+    condition {
+      test     = "NumericLessThan"
+      variable = "s3:TlsVersion"
+      values   = ["1.2"]
     }
   }
 }

@@ -60,6 +60,8 @@ resource "aws_sqs_queue" "dlq" {
 data "aws_iam_policy_document" "queue" {
   count = local.queue_mode ? 1 : 0
 
+  source_policy_documents = [data.aws_iam_policy_document.queue_tls_only["events"].json]
+
   statement {
     sid       = "InboxNotifications"
     actions   = ["sqs:SendMessage"]
@@ -89,6 +91,50 @@ resource "aws_sqs_queue_policy" "this" {
 
   queue_url = aws_sqs_queue.this[0].id
   policy    = data.aws_iam_policy_document.queue[0].json
+}
+
+# every queue -------------------------------------------------------------------
+
+locals {
+  # The failure queue in both modes; the event queue and its DLQ in queue mode.
+  queues = merge(
+    { failures = aws_sqs_queue.failures },
+    local.queue_mode ? { events = aws_sqs_queue.this[0], dlq = aws_sqs_queue.dlq[0] } : {},
+  )
+}
+
+# Every queue refuses requests not made over TLS, as the buckets do. The AWS
+# services that use them (S3's notifications, the event source mapping, Lambda's
+# on-failure destination) always call SQS over TLS.
+data "aws_iam_policy_document" "queue_tls_only" {
+  for_each = local.queues
+
+  statement {
+    sid     = "DenyInsecureTransport"
+    effect  = "Deny"
+    actions = ["sqs:*"] # a Deny: every action, over plain HTTP, from anyone
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    resources = [each.value.arn]
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+# The event queue's policy (aws_sqs_queue_policy.this) includes its document.
+resource "aws_sqs_queue_policy" "tls_only" {
+  for_each = { for role, queue in local.queues : role => queue if role != "events" }
+
+  queue_url = each.value.id
+  policy    = data.aws_iam_policy_document.queue_tls_only[each.key].json
 }
 
 resource "aws_lambda_event_source_mapping" "this" {

@@ -74,7 +74,7 @@ variable "inbox_versioning" {
 }
 
 variable "deny_insecure_transport" {
-  description = "Give every bucket a policy that denies requests not made over TLS. Only the local stack on moto turns it off."
+  description = "Give every bucket a policy that denies requests not made over TLS 1.2 or later (the queues refuse plain HTTP regardless). Only the local stack on moto turns it off."
   type        = bool
   default     = true
 

@@ -527,3 +527,33 @@ def test_nothing_beyond_the_stack_is_granted(policies: dict[str, dict[str, Any]]
         assert "*" not in action, f"{sid}: wildcard action {action}"
         if resource == "*":  # X-Ray's two actions support no resource-level permissions
             assert action in ("xray:PutTraceSegments", "xray:PutTelemetryRecords"), f"{sid}: {action} on *"
+
+
+def _list_bucket_conditioned(policy: dict[str, Any], condition: dict[str, Any]) -> dict[str, Any]:
+    """``policy`` with ``condition`` on its ListBucketsForNotFound statement."""
+    statements = [{**s, "Condition": condition} if s.get("Sid") == "ListBucketsForNotFound" else s
+                  for s in policy["Statement"]]
+    return {**policy, "Statement": statements}
+
+
+@pytest.mark.terraform
+def test_list_bucket_stays_bucket_wide_for_the_404s(policies: dict[str, dict[str, Any]], recorded: list[Call]) -> None:
+    """Why ListBucketsForNotFound has no s3:prefix condition (terraform/permissions.tf).
+
+    The function lists only thumbnails/<key>/, but a GET or HEAD of a missing key is answered
+    404 only if ListBucket is allowed in that request's own context, which has no s3:prefix:
+    scoped to the prefixes the function touches, the listings would pass and every 404 be a 403.
+    """
+    needed = [n for c in recorded for n in needs(c) if n.action == "s3:ListBucket"]
+    listings = [n for n in needed if n.context]
+    not_found = [n for n in needed if not n.context]
+    assert listings and all(dict(n.context)["s3:prefix"].startswith("thumbnails/") for n in listings)
+    # Both buckets: the inbox's source key (any key at all), the output bucket's metadata/<key>.json.
+    assert {n.resource for n in not_found} == {f"arn:aws:s3:::{INBOX}", f"arn:aws:s3:::{OUTPUT}"}
+    assert {n.resource for n in listings} == {f"arn:aws:s3:::{OUTPUT}"}
+    for policy in policies.values():
+        scoped = _list_bucket_conditioned(policy, {"StringLike": {"s3:prefix": ["thumbnails/*", "metadata/*"]}})
+        assert all(allowed(scoped, n) for n in listings)
+        assert not any(allowed(scoped, n) for n in not_found)
+        wrong = _list_bucket_conditioned(policy, {"StringLike": {"s3:prefix": ["thumbnail/*"]}})
+        assert not any(allowed(wrong, n) for n in listings)  # and a wrong prefix is caught

@@ -119,6 +119,11 @@ def changes(planned: dict) -> dict[str, dict]:
     return {change["address"]: change["change"]["after"] for change in planned["resource_changes"]}
 
 
+def changes_of(planned: dict, address: str) -> dict:
+    """The whole planned change of ``address``: ``after``, and ``after_unknown`` for what apply decides."""
+    return next(change["change"] for change in planned["resource_changes"] if change["address"] == address)
+
+
 # static checks -----------------------------------------------------------------
 
 
@@ -301,6 +306,85 @@ def test_plan_refuses_an_inbox_named_like_the_output(
     )
     assert result.returncode == 1
     assert "must be distinct" in " ".join(result.stderr.split()), result.stderr
+
+
+def statements(after: dict[str, dict], document: str) -> dict[str, dict]:
+    """The planned statements of ``data.aws_iam_policy_document.<document>``, by Sid."""
+    return {s["sid"]: s for s in after[f"data.aws_iam_policy_document.{document}"]["statement"]}
+
+
+def conditions(statement: dict) -> set[tuple[str, str, tuple[str, ...]]]:
+    return {(c["test"], c["variable"], tuple(c["values"])) for c in statement["condition"]}
+
+
+def denies_everyone_everything(statement: dict, action: str) -> bool:
+    return (statement["effect"], statement["actions"], statement["principals"]) == (
+        "Deny", [action], [{"type": "*", "identifiers": ["*"]}]
+    )
+
+
+QUEUES = {"events", "dlq", "failures"}
+PLAIN_HTTP = ("Bool", "aws:SecureTransport", ("false",))
+
+
+@pytest.mark.terraform
+def test_buckets_and_queues_refuse_plain_http(
+    initialized: dict[str, str], on_moto: Path, artifacts: dict[str, str], tmp_path: Path
+) -> None:
+    planned = plan(initialized, on_moto, artifacts, tmp_path, trigger_mode="queue")
+    after = changes(planned)
+    for role in ("inbox", "output", "artifacts"):
+        bucket = statements(after, f'bucket["{role}"]')
+        assert set(bucket) == {"DenyInsecureTransport", "DenyOutdatedTls"}, role
+        assert all(denies_everyone_everything(s, "s3:*") for s in bucket.values()), role
+        assert conditions(bucket["DenyInsecureTransport"]) == {PLAIN_HTTP}
+        assert conditions(bucket["DenyOutdatedTls"]) == {("NumericLessThan", "s3:TlsVersion", ("1.2",))}
+    # Every queue: its own policy denies plain HTTP on its own ARN (unknown until created: one ARN).
+    for role in QUEUES:
+        tls_only = changes_of(planned, f'data.aws_iam_policy_document.queue_tls_only["{role}"]')
+        (deny,) = tls_only["after"]["statement"]
+        assert deny["sid"] == "DenyInsecureTransport" and denies_everyone_everything(deny, "sqs:*")
+        assert conditions(deny) == {PLAIN_HTTP}
+        assert tls_only["after_unknown"]["statement"][0]["resources"] == [True], role
+    assert {a for a in after if a.startswith("aws_sqs_queue_policy.")} == {
+        "aws_sqs_queue_policy.this[0]", *(f'aws_sqs_queue_policy.tls_only["{role}"]' for role in ("dlq", "failures"))
+    }
+    # The event queue's policy is its TLS-only document and S3's SendMessage, scoped as before.
+    config = {r["address"]: r for r in planned["configuration"]["root_module"]["resources"]}
+    sources = config["data.aws_iam_policy_document.queue"]["expressions"]["source_policy_documents"]["references"]
+    assert sources[0] == 'data.aws_iam_policy_document.queue_tls_only["events"].json'
+    (send,) = statements(after, "queue[0]").values()
+    assert send["sid"] == "InboxNotifications" and send["actions"] == ["sqs:SendMessage"]
+    assert send["principals"] == [{"type": "Service", "identifiers": ["s3.amazonaws.com"]}]
+    assert {(c["test"], c["variable"]) for c in send["condition"]} == {
+        ("ArnEquals", "aws:SourceArn"), ("StringEquals", "aws:SourceAccount")
+    }
+    assert ("StringEquals", "aws:SourceAccount", ("123456789012",)) in conditions(send)
+
+
+@pytest.mark.terraform
+def test_the_local_stack_drops_the_bucket_policies_only(
+    initialized: dict[str, str], on_moto: Path, artifacts: dict[str, str], tmp_path: Path
+) -> None:
+    # moto ignores aws:SecureTransport in bucket policies (they would refuse its plain HTTP) and
+    # evaluates no queue policy at all: deny_insecure_transport = false drops the former only.
+    after = changes(plan(initialized, on_moto, artifacts, tmp_path, deny_insecure_transport=False))
+    assert not [a for a in after if a.startswith(("aws_s3_bucket_policy.", "data.aws_iam_policy_document.bucket"))]
+    assert {a for a in after if a.startswith("aws_sqs_queue_policy.")} == {'aws_sqs_queue_policy.tls_only["failures"]'}
+    assert "UseStackKey" not in statements(after, "lambda")  # no key, no KMS permission
+
+
+@pytest.mark.terraform
+def test_the_stack_key_is_usable_only_through_s3_and_sqs(
+    initialized: dict[str, str], on_moto: Path, artifacts: dict[str, str], tmp_path: Path
+) -> None:
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    after = changes(plan(initialized, on_moto, artifacts, tmp_path, kms_key_arn=key))
+    use = statements(after, "lambda")["UseStackKey"]
+    assert use["actions"] == ["kms:Decrypt", "kms:GenerateDataKey"] and use["resources"] == [key]
+    assert conditions(use) == {
+        ("StringEquals", "kms:ViaService", ("s3.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"))
+    }
 
 
 # documentation and tooling ------------------------------------------------------------
