@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from handlers.documents import SourceIdentity
-from handlers.errors import IngestError, TransientError
+from handlers.errors import IngestError, OutputKeyTooLongError, TransientError
+from handlers.layout import S3_KEY_BYTES, fits_s3, key_bytes
 from handlers.storage.interfaces import SOURCE_ETAG, SOURCE_VERSION
 from handlers.storage.s3_errors import classify_client_error
 
@@ -40,7 +41,17 @@ class BucketOutput:
         self.uri = f"s3://{bucket}/"
         self._deletes = deletes
 
+    def check_keys(self, keys: Iterable[str]) -> None:
+        """S3 answers a longer key with a 400 (``KeyTooLongError``): known here, it is never sent."""
+        for key in keys:
+            if not fits_s3(key):
+                raise OutputKeyTooLongError(
+                    f"the output key {key[:48]}…{key[-24:]} has {key_bytes(key):,} bytes of UTF-8, "
+                    f"over S3's limit of {S3_KEY_BYTES:,}"
+                )
+
     def put(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str] | None = None) -> None:
+        self.check_keys([key])
         self._call("put_object", key, Body=body, ContentType=content_type, Metadata=dict(tags or {}))
 
     def put_if_absent(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str]) -> bool:
@@ -48,6 +59,7 @@ class BucketOutput:
 
         A 409 (a conditional write of the same key in flight) is a fault to retry.
         """
+        self.check_keys([key])
         with self._faults("put_object", key):
             try:
                 self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type,
@@ -59,6 +71,9 @@ class BucketOutput:
         return True
 
     def recorded_source(self, key: str) -> SourceIdentity | None:
+        """The HEAD of the document; none is asked for a key S3 cannot hold (S3 would answer a 400, not a 404)."""
+        if not fits_s3(key):
+            return None
         with self._faults("HEAD", key):
             try:
                 head = self.client.head_object(Bucket=self.bucket, Key=key)
@@ -70,6 +85,9 @@ class BucketOutput:
         return {"etag": meta.get(SOURCE_ETAG, ""), "version_id": meta.get(SOURCE_VERSION, "")}
 
     def delete(self, key: str) -> None:
+        """A key S3 cannot hold names no object: nothing to delete, and nothing asked."""
+        if not fits_s3(key):
+            return
         if self._deletes is None:
             self._call("delete_object", key)
         else:
@@ -91,6 +109,8 @@ class BucketOutput:
         }
 
     def children(self, prefix: str) -> list[str]:
+        if not fits_s3(prefix):
+            return []
         with self._faults("LIST", prefix):
             pages = self.client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Prefix=prefix, Delimiter="/"
@@ -118,6 +138,9 @@ class FolderOutput:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         self.uri = f"{self.root}/"
+
+    def check_keys(self, keys: Iterable[str]) -> None:
+        """A folder holds keys of any length."""
 
     def put(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str] | None = None) -> None:
         """Write through a temporary name and rename, so a reader never sees half a file."""
