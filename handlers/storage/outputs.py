@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from handlers.documents import SourceIdentity
 from handlers.errors import IngestError, OutputKeyTooLongError, TransientError
 from handlers.layout import S3_KEY_BYTES, fits_s3, key_bytes
+from handlers.storage.folder_names import TEMPORARY_PREFIX, continues, folder_names_of, is_temporary, key_of, names_of
 from handlers.storage.interfaces import SOURCE_ETAG, SOURCE_VERSION
 from handlers.storage.s3_errors import classify_client_error
 
@@ -133,23 +135,36 @@ class BucketOutput:
 
 
 class FolderOutput:
-    """A local folder as the output root (the CLI)."""
+    """A local folder as the output root (the CLI).
+
+    Keys are data, never paths: each is stored under the names ``folder_names`` makes of it,
+    always inside the root and never shared with another key, whatever the key holds.
+    """
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         self.uri = f"{self.root}/"
 
+    def path(self, key: str) -> Path:
+        """The file that holds ``key`` (``folder_names`` says how, and how to read a path back as its key)."""
+        return self.root.joinpath(*names_of(key))
+
     def check_keys(self, keys: Iterable[str]) -> None:
-        """A folder holds keys of any length."""
+        """A folder holds every key: long names are split into names its file system holds."""
 
     def put(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str] | None = None) -> None:
         """Write through a temporary name and rename, so a reader never sees half a file."""
-        path = self.root / key
-        os.replace(self._partial(path, body), path)
+        path = self.path(key)
+        partial = self._partial(path, body)
+        try:
+            os.replace(partial, path)
+        except OSError:
+            partial.unlink(missing_ok=True)
+            raise
 
     def put_if_absent(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str]) -> bool:
         """A hard link to the written file fails where the name exists: create-if-absent, atomically."""
-        path = self.root / key
+        path = self.path(key)
         partial = self._partial(path, body)
         try:
             os.link(partial, path)
@@ -161,24 +176,42 @@ class FolderOutput:
 
     @staticmethod
     def _partial(path: Path, body: bytes) -> Path:
-        """``body`` written under a temporary name beside ``path``."""
+        """``body`` written under a temporary name beside ``path``: short and of fixed length, so it always fits."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.partial")
-        partial.write_bytes(body)
-        return partial
+        while True:
+            partial = path.with_name(f"{TEMPORARY_PREFIX}{secrets.token_hex(4)}")
+            try:
+                descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            except FileExistsError:  # another writer's, in the same folder at the same moment
+                continue
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(body)
+            return partial
 
     def recorded_source(self, key: str) -> SourceIdentity | None:
         try:
-            source = json.loads((self.root / key).read_text())["source"]
+            source = json.loads(self.path(key).read_text())["source"]
         except (OSError, ValueError, KeyError, TypeError):
             return None
         return {"etag": source.get("etag") or "", "version_id": source.get("version_id") or ""}
 
     def delete(self, key: str) -> None:
-        (self.root / key).unlink(missing_ok=True)
+        self.path(key).unlink(missing_ok=True)
 
     def children(self, prefix: str) -> list[str]:
-        folder = self.root / prefix
-        if not folder.is_dir():
+        """The files of the prefix's folder, and those of a long name, split into nested folders."""
+        folder = self.root.joinpath(*folder_names_of(prefix.split("/")[:-1]))
+        return [f"{prefix}{name}" for name in self._leaves(folder, [])]
+
+    def _leaves(self, folder: Path, pieces: list[str]) -> list[str]:
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        return [f"{prefix}{p.name}" for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+        found = []
+        for entry in entries:
+            if entry.is_file() and not is_temporary(entry.name):
+                found.append(key_of("/".join([*pieces, entry.name])))
+            elif entry.is_dir() and continues(entry.name):
+                found += self._leaves(Path(entry.path), [*pieces, entry.name])
+        return found
