@@ -41,6 +41,10 @@ class TruncatedFitsError(InputError):
     """The object ends before the data its headers announce."""
 
 
+class OutputKeyTooLongError(InputError):
+    """An output key of the object is longer than S3 holds (its key is data, and too much of it)."""
+
+
 class UnsupportedFitsError(InputError):
     """The object is valid FITS in a form this processor does not read."""
 

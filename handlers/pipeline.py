@@ -32,7 +32,7 @@ from handlers.documents import (
     SourceIdentity,
     Summary,
 )
-from handlers.errors import IngestError, InputError, ObjectSizeLimitError, SourceChangedError
+from handlers.errors import IngestError, InputError, ObjectSizeLimitError, OutputKeyTooLongError, SourceChangedError
 from handlers.fits.extract import Extraction, extract
 from handlers.layout import error_key, metadata_key, thumbnail_prefix
 from handlers.storage.interfaces import SOURCE_ETAG, SOURCE_VERSION, OutputRoot, Source
@@ -119,16 +119,21 @@ def _process(source: Source, out: OutputRoot, settings: Settings, deadline: Dead
             return Outcome(key, Status.SKIPPED)
         earlier = EarlierRun.ABSENT if recorded is None else EarlierRun.PRESENT
     try:
+        out.check_keys([metadata_key(key)])  # every output key is known before the first is written
         _check_size(description, settings.limits)
         with stage("read"):
             extraction = extract(source.open(), key, settings, deadline)
+        out.check_keys(name for name, _ in extraction.thumbnails)
     except InputError as exc:
         return _reject(out, source, description, exc, earlier)
     with stage("write"):
         if not source.is_current():
             raise SourceChangedError(f"{key} was replaced while it was read; its newer version wins")
         description["compression"] = extraction.compression
-        written = _write(out, source, description, extraction, earlier, pool=_writers(settings))
+        try:
+            written = _write(out, source, description, extraction, earlier, pool=_writers(settings))
+        except OutputKeyTooLongError as exc:  # the store holds shorter keys than S3: it said so
+            return _reject(out, source, description, exc, earlier)
     return Outcome(key, Status.PROCESSED, hdus=len(extraction.hdus), thumbnails=len(extraction.thumbnails),
                    outputs=written)
 

@@ -7,7 +7,7 @@ and sources (``reader``, ``s3_source``, ``local_source``) stay inside this packa
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from types import TracebackType
@@ -110,6 +110,9 @@ class OutputRoot(Protocol):
     """Where outputs go: written whole or not at all, under keys of ``handlers.layout``."""
 
     uri: str
+
+    def check_keys(self, keys: Iterable[str]) -> None:
+        """Raise ``OutputKeyTooLongError`` for the first key the root cannot hold, before anything is written."""
 
     def put(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str] | None = None) -> None:
         """Write one output object (whole, or not at all)."""
