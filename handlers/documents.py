@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any, NotRequired, TypedDict
 
 #: A value of a card as strict JSON: a string, number, bool or null; a complex number,
-#: NaN or an infinity as a small object (``fits.cards``).
+#: NaN or an infinity as a small object (``fits.json_values``, which encodes every value of a document).
 CardValue = Any
+#: A float as strict JSON: a finite number, or NaN or an infinity as ``{"float": "Infinity"}``.
+EncodedFloat = float | dict[str, str]
 
 
 class Card(TypedDict):
@@ -35,7 +37,8 @@ class Compression(TypedDict):
 
 class CelestialWcs(TypedDict):
     frame: str | None
-    equinox: float | None
+    #: EQUINOX as wcslib read it (null where undefined), encoded where it is not finite.
+    equinox: EncodedFloat | None
     ctype: list[str]
     centre: list[float]
     footprint: list[list[float]]
@@ -80,7 +83,8 @@ class DataFields(TypedDict, total=False):
 class HduDocument(DataFields):
     index: int
     name: str
-    ver: int
+    #: EXTVER as a card's value (1 without one): an integer, unless the header says otherwise.
+    ver: CardValue
     #: astropy's class name: PrimaryHDU, ImageHDU, CompImageHDU, BinTableHDU, ...
     type: str
     cards: list[Card]

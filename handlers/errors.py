@@ -49,6 +49,13 @@ class UnsupportedFitsError(InputError):
     """The object is valid FITS in a form this processor does not read."""
 
 
+class UndescribableFitsError(InputError):
+    """The object was read, but its metadata document cannot be made or encoded as strict JSON.
+
+    Found before anything is written: retrying would describe the same bytes the same way.
+    """
+
+
 class LimitExceededError(InputError):
     """The object is over a configured limit; the subclass names which one."""
 

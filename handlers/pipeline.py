@@ -3,8 +3,10 @@
 Shared by the Lambda handler and the CLI.  Nothing is written until the object has been
 read whole and is known to be still the current version, so an outdated or failing run
 leaves nothing behind; the metadata document goes last, so its presence means every
-file it names exists.  A problem of the input becomes an ``errors/`` record; a fault of
-the store propagates.
+file it names exists.  The document is made and encoded as strict JSON before the first
+write, so that everything wrong with the input, its description included, is known
+while nothing is written yet.  A problem of the input becomes an ``errors/`` record; a
+fault of the store propagates, after what was written is taken back.
 """
 
 from __future__ import annotations
@@ -25,14 +27,19 @@ from handlers.deadline import Deadline
 from handlers.documents import (
     ErrorFields,
     ErrorRecord,
-    HduDocument,
     MetadataDocument,
     Processor,
     SourceDescription,
     SourceIdentity,
-    Summary,
 )
-from handlers.errors import IngestError, InputError, ObjectSizeLimitError, OutputKeyTooLongError, SourceChangedError
+from handlers.errors import (
+    InputError,
+    MemoryLimitError,
+    ObjectSizeLimitError,
+    OutputKeyTooLongError,
+    SourceChangedError,
+    UndescribableFitsError,
+)
 from handlers.fits.extract import Extraction, extract
 from handlers.layout import error_key, metadata_key, thumbnail_prefix
 from handlers.storage.interfaces import SOURCE_ETAG, SOURCE_VERSION, OutputRoot, Source
@@ -131,7 +138,11 @@ def _process(source: Source, out: OutputRoot, settings: Settings, deadline: Dead
             raise SourceChangedError(f"{key} was replaced while it was read; its newer version wins")
         description["compression"] = extraction.compression
         try:
-            written = _write(out, source, description, extraction, earlier, pool=_writers(settings))
+            body = _metadata_body(source, description, extraction)
+        except InputError as exc:
+            return _reject(out, source, description, exc, earlier)
+        try:
+            written = _write(out, key, extraction.thumbnails, body, _identity(description), earlier, _writers(settings))
         except OutputKeyTooLongError as exc:  # the store holds shorter keys than S3: it said so
             return _reject(out, source, description, exc, earlier)
     return Outcome(key, Status.PROCESSED, hdus=len(extraction.hdus), thumbnails=len(extraction.thumbnails),
@@ -150,36 +161,58 @@ def _checks_for_earlier_run(source: Source, description: SourceDescription, sett
     return not (source.notified and settings.reads.fetches_whole(description["size"] or 0))
 
 
-def _write(
-    out: OutputRoot,
-    source: Source,
-    description: SourceDescription,
-    extraction: Extraction,
-    earlier: EarlierRun,
-    pool: ThreadPoolExecutor,
-) -> list[str]:
-    """Thumbnails and the DELETE of an earlier error record (concurrently), then the metadata
-    document; on a fault, delete the thumbnails written, unless an earlier document may
-    name them (it must not point at missing files; the retry writes them all again).
+def _metadata_body(source: Source, description: SourceDescription, extraction: Extraction) -> bytes:
+    """The metadata document as the bytes to write; an InputError if the input cannot be described.
 
-    Where an earlier document existed, some of its thumbnails may have no counterpart
-    now (one listing finds them).
+    Everything the input contributes is strict JSON by now (``fits.json_values``; the
+    summary's numbers are finite or null), and this is where that is held to: a value that
+    still does not encode, or a summary that fails, refuses the input with a record, before
+    anything is written.  The same bytes would fail the same way, so a retry cannot help.
     """
-    key = source.key
-    undo_on_fault = earlier is EarlierRun.ABSENT
-    written = _put_thumbnails_and_delete_error(out, extraction.thumbnails, error_key(key), pool, undo_on_fault)
+    from handlers.fits.summary import observation_summary
+
     try:
+        notes: list[str] = []
+        summary = observation_summary(extraction.hdus, notes)
         document: MetadataDocument = {
             "source": description,
             "processor": _processor(source),
             "hdus": extraction.hdus,
-            "summary": _summary(extraction.hdus),
-            "warnings": extraction.warnings,
+            "summary": summary,
+            "warnings": [*extraction.warnings, *notes],
         }
-        identity = _identity(description)
+        return _json(document)
+    except MemoryError as exc:
+        raise MemoryLimitError(f"describing the file needs more memory than the function has ({exc!r})") from exc
+    except Exception as exc:  # whatever the encoder or astropy raise: a property of these bytes
+        raise UndescribableFitsError(
+            f"the file cannot be described as a strict-JSON document: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _write(
+    out: OutputRoot,
+    key: str,
+    thumbnails: list[tuple[str, bytes]],
+    body: bytes,
+    identity: SourceIdentity,
+    earlier: EarlierRun,
+    pool: ThreadPoolExecutor,
+) -> list[str]:
+    """Thumbnails and the DELETE of an earlier error record (concurrently), then the metadata
+    document (``body``); on a fault of any class, delete the thumbnails written, unless an
+    earlier document may name them (it must not point at missing files; the retry writes
+    them all again), and raise it.
+
+    Where an earlier document existed, some of its thumbnails may have no counterpart
+    now (one listing finds them).
+    """
+    undo_on_fault = earlier is EarlierRun.ABSENT
+    written = _put_thumbnails_and_delete_error(out, thumbnails, error_key(key), pool, undo_on_fault)
+    try:
         tags = {SOURCE_ETAG: identity["etag"], SOURCE_VERSION: identity["version_id"]}
-        earlier = _put_metadata(out, metadata_key(key), _json(document), tags, earlier)
-    except IngestError:
+        earlier = _put_metadata(out, metadata_key(key), body, tags, earlier)
+    except BaseException:  # not only the store's faults: nothing may point at thumbnails of no document
         if undo_on_fault:
             _delete_written(out, written)
         raise
@@ -209,7 +242,7 @@ def _put_thumbnails_and_delete_error(
 ) -> list[str]:
     """PUT every thumbnail and DELETE ``error`` (an earlier version's record), all concurrently.
 
-    On a fault, delete the thumbnails written (if ``undo_on_fault``) and raise it.  The error
+    On a fault of any class, delete the thumbnails written (if ``undo_on_fault``) and raise it.  The error
     record goes before the metadata is written: it describes a version older than this one either way.
     The DELETE is sent from this thread, which may wait there for the batch's other objects
     (a bucket's deletes are batched); the pool's threads never wait on another object.
@@ -218,7 +251,7 @@ def _put_thumbnails_and_delete_error(
     try:
         out.delete(error)
         faults: list[BaseException] = []
-    except IngestError as exc:
+    except Exception as exc:  # the puts are waited for, and taken back, whatever the DELETE raised
         faults = [exc]
     faults += [fault for _, put in puts if (fault := put.exception()) is not None]
     if faults:
@@ -234,12 +267,15 @@ def _writers(settings: Settings) -> ThreadPoolExecutor:
 
 
 def _delete_written(out: OutputRoot, written: list[str]) -> None:
-    """Best effort: the store is failing, so deleting may fail too; the metadata was never written."""
+    """Best effort: the writes are failing, so deleting may fail too; the metadata was never written.
+
+    A failed delete is logged and the others are still tried: the fault to raise is the write's.
+    """
     for key in written:
         try:
             out.delete(key)
-        except IngestError as exc:
-            logger.warning("could not delete %s after a failed write: %s", key, exc)
+        except Exception as exc:
+            logger.warning("could not delete %s after a failed write: %s: %s", key, type(exc).__name__, exc)
 
 
 def _reject(
@@ -280,12 +316,6 @@ def _check_size(description: SourceDescription, limits: LimitSettings) -> None:
 
 def _identity(description: SourceDescription) -> SourceIdentity:
     return {"etag": description["etag"] or "", "version_id": description["version_id"] or ""}
-
-
-def _summary(hdus: list[HduDocument]) -> Summary:
-    from handlers.fits.summary import observation_summary
-
-    return observation_summary(hdus)
 
 
 def _processor(source: Source) -> Processor:

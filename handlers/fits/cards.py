@@ -1,5 +1,7 @@
 """Pure: FITS header cards to strict-JSON documents, with astropy's reading of each card.
 
+Each value is encoded as ``fits.json_values`` encodes every value of a document.
+
 astropy's ``Card`` parses lazily through properties: each card looks up astropy's
 configuration three times (each lookup goes through configobj and a validator) and
 splits the card again for its value and for its comment, which makes it most of the
@@ -18,19 +20,18 @@ requirements.txt.
 from __future__ import annotations
 
 import logging
-import math
-import numbers
 import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from astropy.io import fits
-from astropy.io.fits.card import FIX_FP_TABLE2, Undefined
+from astropy.io.fits.card import FIX_FP_TABLE2
 from astropy.io.fits.util import _str_to_num
 from astropy.io.fits.verify import VerifyError, VerifyWarning
 
 from handlers.documents import Card
 from handlers.fits.format import CARD, END_KEYWORD
+from handlers.fits.json_values import encode_value
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def _standard_card(image: str, strip: bool) -> Card | None:
         value = string.replace("''", "'")
         value = value.rstrip() if strip else value
     elif number is not None:
-        value = _encode(_number(number))
+        value = encode_value(_number(number))
     elif complex_ is not None:
         return None
     else:
@@ -137,7 +138,7 @@ def cards_to_json(cards: Iterable[fits.Card]) -> list[Card]:
 
 def _card_to_json(card: fits.Card) -> Card:
     try:
-        return {"keyword": card.keyword, "value": _encode(card.value), "comment": card.comment}
+        return {"keyword": card.keyword, "value": encode_value(card.value), "comment": card.comment}
     except (VerifyError, VerifyWarning, ValueError) as exc:
         logger.warning("unparsable card %r: %s", card.keyword, exc)
     return {"keyword": card.keyword, "value": _raw_value(card), "comment": None, "unparsed": True}
@@ -150,33 +151,6 @@ def _raw_value(card: fits.Card) -> str:
     image = card._image
     rest = image.split("=", 1)[1] if image[:9].upper() == "HIERARCH " else image[8:]
     return rest.removeprefix("= ").strip()
-
-
-def _encode(value: Any) -> Any:
-    """A header value as strict JSON, keeping its type and precision."""
-    kind = type(value)
-    if kind is str or kind is bool or kind is int:  # most values: exact types first, ABC checks cost more
-        return value
-    if kind is float:
-        return _encode_float(value)
-    if isinstance(value, Undefined):
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return _encode_float(float(value))
-    if isinstance(value, numbers.Complex):
-        return {"real": _encode_float(float(value.real)), "imag": _encode_float(float(value.imag))}
-    return str(value)
-
-
-def _encode_float(value: float) -> float | dict:
-    """JSON has no NaN or infinities: spell them out."""
-    if math.isfinite(value):
-        return value
-    return {"float": "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")}
 
 
 def first_values(cards: Iterable[Card]) -> dict[str, Any]:

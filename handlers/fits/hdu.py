@@ -1,7 +1,10 @@
 """Pure: astropy HDUs -> strict-JSON documents of their headers.
 
 Only header blocks are touched: the file is read lazily from S3, so reading a data
-unit here would fetch bytes nobody asked for.
+unit here would fetch bytes nobody asked for.  Whatever the header holds, the document
+is strict JSON when it leaves ``describe_hdu``: the cards are encoded as they are read,
+and everything else the HDU contributes (``ver``, the data fields, the WCS) is encoded
+the same way here (``fits.json_values``), so that no later step meets a NaN or a complex number.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from astropy.io import fits
 from handlers.documents import Column, DataFields, HduDocument
 from handlers.fits.cards import cards_to_json, first_values, header_cards
 from handlers.fits.format import is_image, is_table, is_tile_compressed
+from handlers.fits.json_values import encode_value, strict_json
 from handlers.fits.wcs import celestial_wcs
 
 logger = logging.getLogger(__name__)
@@ -57,8 +61,10 @@ def describe_hdu(index: int, hdu: Any, written: bytes | None = None) -> HduDocum
         data["rows"] = values["NAXIS2"]
         # From the header rather than hdu.columns: raw TFORMs, and no validation to fail on.
         data["columns"] = [_column(values, n) for n in range(1, int(values["TFIELDS"]) + 1)]
-    return {"index": index, "name": hdu.name, "ver": hdu.ver, "type": kind, "cards": cards, **data,
-            "wcs": wcs, "thumbnail": None, "preview": None}
+    # astropy's ver is EXTVER's value, of whatever type the card has (1 without one).
+    strict: DataFields = strict_json(data)
+    return {"index": index, "name": hdu.name, "ver": encode_value(hdu.ver), "type": kind, "cards": cards, **strict,
+            "wcs": strict_json(wcs), "thumbnail": None, "preview": None}
 
 
 def _column(values: dict[str, Any], n: int) -> Column:

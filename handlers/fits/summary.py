@@ -29,16 +29,22 @@ _EQUINOX_FORMATS = {
 }
 
 
-def observation_summary(hdus: Sequence[HduDocument]) -> Summary:
+def observation_summary(hdus: Sequence[HduDocument], notes: list[str] | None = None) -> Summary:
     """ObsCore-named fields (null when unknown) from the documents of describe_hdu.
 
     Parameters:
         hdus: the file's HDU documents, in file order.
+        notes: where given, receives why a field the header seemed to give is null
+            (for the metadata document's ``warnings``); it is logged either way.
 
     Each keyword is looked up in the primary header first, then in the extensions in
     order; the first usable value wins, and an unusable one is logged and skipped.
-    ``filter`` is not ObsCore (which has no filter field) but what users search by.
+    Every number is finite or null: an infinite ``t_max`` or a NaN ``s_ra`` is no fact of
+    the observation, so it is left null with a warning (the HDU's cards keep what the
+    header says).  ``filter`` is not ObsCore (which has no filter field) but what users search by.
     """
+    note = partial(_note, notes)
+    finite = partial(_finite, note)
     find = partial(_find, [first_values(hdu["cards"]) for hdu in hdus])
     t_exptime = find(*(_number(key, 0) for key in ("EXPTIME", "EXPOSURE", "TEXPTIME", "ITIME")))
     t_min = find(
@@ -47,10 +53,10 @@ def observation_summary(hdus: Sequence[HduDocument]) -> Summary:
     )
     t_max = find(_number("EXPEND"), _number("MJD-END"), _date("DATE-END"))
     if t_max is None and t_min is not None and t_exptime is not None:
-        t_max = t_min + t_exptime / 86400
+        t_max = t_min + t_exptime / 86400  # overflows for values near the largest float
     instrument = find(_text("INSTRUME"))
     detector = find(_text("DETECTOR"))
-    sky = _sky(hdus)
+    sky = _sky(hdus, note)
     if sky["s_ra"] is None:
         pairs = (("RA_TARG", "DEC_TARG"), ("RA", "DEC"), ("OBJCTRA", "OBJCTDEC"))
         sky["s_ra"], sky["s_dec"] = find(*(_position(*pair) for pair in pairs)) or (None, None)
@@ -61,15 +67,30 @@ def observation_summary(hdus: Sequence[HduDocument]) -> Summary:
         "instrument_name": f"{instrument}/{detector}" if instrument and detector else instrument,
         "target_name": find(_text("OBJECT"), _text("TARGNAME")),
         "obs_id": find(_text("OBS_ID"), _text("ROOTNAME"), _text("OBSID"), _text("EXPID")),
-        "s_ra": sky["s_ra"],
-        "s_dec": sky["s_dec"],
-        "s_fov": sky["s_fov"],
+        "s_ra": finite("s_ra", sky["s_ra"]),
+        "s_dec": finite("s_dec", sky["s_dec"]),
+        "s_fov": finite("s_fov", sky["s_fov"]),
         "s_region": sky["s_region"],
-        "t_min": t_min,
-        "t_max": t_max,
-        "t_exptime": t_exptime,
+        "t_min": finite("t_min", t_min),
+        "t_max": finite("t_max", t_max),
+        "t_exptime": finite("t_exptime", t_exptime),
         "filter": find(*map(_filter, ("FILTER", "FILTER1", "FILTER2", "FILTNAM1", "FILTNAM2"))),
     }
+
+
+def _note(notes: list[str] | None, message: str) -> None:
+    """Why a summary field is null: logged, and kept for the document's warnings where asked."""
+    logger.warning("summary: %s", message)
+    if notes is not None:
+        notes.append(f"summary: {message}")
+
+
+def _finite(note: Callable[[str], None], name: str, value: float | None) -> float | None:
+    """``value``, or None (noted) where it is NaN or an infinity."""
+    if value is None or math.isfinite(value):
+        return value
+    note(f"{name} = {value!r} is not a finite number: left null")
+    return None
 
 
 def _dataproduct_type(hdus: Sequence[HduDocument]) -> str | None:
@@ -214,17 +235,29 @@ def _degrees(value: Any, sexagesimal_unit: str) -> float:
         return float(Angle(value, unit=sexagesimal_unit).degree)
 
 
-def _sky(hdus: Sequence[HduDocument]) -> dict[str, Any]:
-    """Centre, field of view and region (ICRS) of the first image with a celestial WCS."""
+def _sky(hdus: Sequence[HduDocument], note: Callable[[str], None]) -> dict[str, Any]:
+    """Centre, field of view and region (ICRS) of the first image with a celestial WCS.
+
+    All null, and noted, where the WCS's frame cannot be converted to ICRS or the
+    conversion gives no finite position (an equinox far beyond any epoch does).
+    """
     sky: dict[str, Any] = dict.fromkeys(("s_ra", "s_dec", "s_fov", "s_region"))
     wcs = next((hdu["wcs"] for hdu in hdus if hdu.get("wcs")), None)
     if wcs is None:
         return sky
+    refused = (
+        "s_ra, s_dec, s_fov and s_region not taken from the celestial WCS"
+        f" (frame {wcs.get('frame')!r}, equinox {wcs.get('equinox')!r})"
+    )
     try:
         points = [wcs["centre"], *wcs["footprint"]]
         centre, *corners = _to_icrs(points, wcs["frame"], wcs.get("equinox"))
     except (ValueError, TypeError) as exc:
-        logger.warning("cannot convert the WCS frame %r to ICRS: %s", wcs.get("frame"), exc)
+        reason = " ".join(str(exc).split())  # astropy's messages run over lines
+        note(f"{refused}: it cannot be converted to ICRS: {reason}")
+        return sky
+    if not all(math.isfinite(x) for point in (centre, *corners) for x in point):
+        note(f"{refused}: its position in ICRS is not finite")
         return sky
     from astropy.coordinates import angular_separation
 
@@ -240,10 +273,11 @@ def _sky(hdus: Sequence[HduDocument]) -> dict[str, Any]:
     return sky
 
 
-def _to_icrs(
-    points: list[list[float]], frame: str | None, equinox: float | None
-) -> list[tuple[float, float]]:
-    """(lon, lat) degrees in ``frame`` (an astropy frame name) -> (RA, Dec) degrees in ICRS."""
+def _to_icrs(points: list[list[float]], frame: str | None, equinox: Any) -> list[tuple[float, float]]:
+    """(lon, lat) degrees in ``frame`` (an astropy frame name) -> (RA, Dec) degrees in ICRS.
+
+    ``equinox``: the WCS document's, a number or (not finite) its encoding, or None.
+    """
     if frame == "icrs":
         return [(point[0], point[1]) for point in points]
     if frame is None:
@@ -253,7 +287,11 @@ def _to_icrs(
 
     options = {}
     if equinox is not None and frame in _EQUINOX_FORMATS:
+        if isinstance(equinox, bool) or not isinstance(equinox, (int, float)) or not math.isfinite(equinox):
+            raise ValueError(f"the equinox {equinox!r} is not a finite number")
         options["equinox"] = Time(equinox, format=_EQUINOX_FORMATS[frame])
     lon, lat = [point[0] for point in points], [point[1] for point in points]
-    icrs = SkyCoord(lon, lat, unit="deg", frame=frame, **options).icrs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an absurd equinox overflows in erfa: the caller checks the result
+        icrs = SkyCoord(lon, lat, unit="deg", frame=frame, **options).icrs
     return list(zip(icrs.ra.degree.tolist(), icrs.dec.degree.tolist(), strict=True))
