@@ -92,8 +92,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _process(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    """Every input that can be read is processed, several at once as the Lambda does a batch's
-    objects; the lines come in the inputs' order, each with its warnings, as soon as those before it are done."""
+    """Every input that can be read is processed (several at once where ``_side_by_side`` says so),
+    and the others reported in their place: one missing path need not cost the whole run.  The lines
+    come in the inputs' order, each with its warnings, as soon as those before it are done."""
     settings = Settings.from_env()
     try:
         items = resolve(args.inputs)
