@@ -13,20 +13,34 @@ given), else 1.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
+import sys
+import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NoReturn
 
+from handlers.cli.inputs import Input, Unreadable, first_collision, resolve
 from handlers.config import Settings
+from handlers.documents import SourceIdentity
 from handlers.errors import ConfigurationError, IngestError, UnrecognizedEventError
+from handlers.layout import metadata_key
 from handlers.object_ref import ObjectRef
 from handlers.pipeline import Outcome, Status, error_fields, process
+from handlers.storage.batched_deletes import BatchedDeletes
 from handlers.storage.interfaces import OutputRoot, Source
 from handlers.storage.local_source import LocalSource
 from handlers.storage.outputs import BucketOutput, FolderOutput
 from handlers.storage.s3_source import S3Source, make_s3_client
+from handlers.threads.pools import map_concurrently
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -34,20 +48,29 @@ EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT, handlers=[_LOGGED])
     try:
         if args.command == "process":
-            return _process(args, parser)
+            return _process(args, args.command_parser)
         if args.command == "reconcile":
-            return _reconcile(args, parser)
+            return _reconcile(args, args.command_parser)
         return _worker(args)
     except ConfigurationError as exc:
-        parser.error(str(exc))
+        args.command_parser.error(str(exc))
     return EXIT_USAGE
 
 
+class _Parser(argparse.ArgumentParser):
+    """Every usage error in one line, its command's usage folded into it: a long usage that
+    wraps would otherwise put the error out of sight below it."""
+
+    def error(self, message: str) -> NoReturn:
+        usage = " ".join(self.format_usage().split())
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {' '.join(message.split())} ({usage})\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m handlers", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="python -m handlers", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("process", help="ingest local FITS files or s3:// objects")
     run.add_argument("inputs", nargs="+", metavar="PATH_OR_S3_URI")
@@ -63,25 +86,193 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--out", required=True, metavar="s3://BUCKET")
     check.add_argument("--redrive", action="store_true", help="process the missing objects again")
     check.add_argument("--endpoint-url", help="S3 endpoint (e.g. a local moto server)")
+    for command in (run, work, check):  # its errors come with its own usage
+        command.set_defaults(command_parser=command)
     return parser
 
 
 def _process(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Every input that can be read is processed (several at once where ``_side_by_side`` says so),
+    and the others reported in their place: one missing path need not cost the whole run.  The lines
+    come in the inputs' order, each with its warnings, as soon as those before it are done."""
     settings = Settings.from_env()
+    try:
+        items = resolve(args.inputs)
+    except UnrecognizedEventError as exc:
+        parser.error(str(exc))
+    inputs = [item for item in items if isinstance(item, Input)]
+    if not inputs:
+        refused = [item for item in items if isinstance(item, Unreadable)]
+        parser.error("nothing to process: " + "; ".join(f"{item.named}: {item.reason}" for item in refused))
+    if collision := first_collision(inputs):
+        first, second = collision
+        parser.error(f"{first.named} and {second.named} would both be written under the key {first.key!r}; "
+                     "name a folder that holds both (a file found in a folder is keyed by its path there)")
     client = make_s3_client(settings.reads, args.endpoint_url) if _uses_s3(args) else None
-    out = _output_root(args.out, client, parser)
-    sources = [_source(item, client, settings, parser) for item in args.inputs]
-    counts: Counter[str] = Counter()
-    for number, source in enumerate(sources, 1):
+    out = _output_root(args.out, client, parser) if args.out.startswith("s3://") else _folder_output(args.out, parser)
+    lines = _InOrder(len(items))
+    for number, item in enumerate(items):
+        if isinstance(item, Unreadable):
+            lines.done(number, _Line(UNREADABLE, f"{UNREADABLE} {item.named}: {item.reason}"))
+    # The deletes of a bucket's error records go together, as for a batch in the Lambda.
+    deletes = BatchedDeletes() if isinstance(out, BucketOutput) else None
+
+    def run(numbered: tuple[int, Input]) -> None:
+        number, item = numbered
+        lines.done(number, _ingest(item, client, out, deletes, settings))
+
+    numbered = [(number, item) for number, item in enumerate(items) if isinstance(item, Input)]
+    map_concurrently(deletes.participant(run) if deletes else run, numbered, _side_by_side(settings))
+    done = ", ".join(f"{n} {status}" for status, n in sorted(lines.counts.items()))
+    print(f"{len(items)} input(s): {done}. Outputs under {out.uri}")
+    return EXIT_OK if lines.counts.keys() <= {Status.PROCESSED, Status.SKIPPED} else EXIT_REJECTED
+
+
+def _side_by_side(settings: Settings) -> int:
+    """How many inputs run at once: ``BATCH_CONCURRENCY`` where it is set, as for a batch in the Lambda, else one.
+
+    The FITS layer records astropy's warnings with ``warnings.catch_warnings``, whose state is the
+    process's, not the thread's: inputs read side by side lose or swap the warnings of their
+    metadata documents.  Until it records them by thread, the CLI keeps documents exact by
+    default, and runs several at once only when asked to.
+    """
+    return settings.batch_concurrency if "BATCH_CONCURRENCY" in os.environ else 1
+
+
+#: The status of an argument that gives nothing to read (missing, or a folder without FITS files).
+UNREADABLE = "unreadable"
+
+
+@dataclass
+class _Line:
+    """An input's status line and the warnings met while it was processed."""
+
+    status: str
+    text: str
+    warnings: list[str] = field(default_factory=list)
+
+
+class _InOrder:
+    """Prints each input's line (stdout) and warnings (stderr) once every input before it is printed."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._ready: dict[int, _Line] = {}
+        self._next = 0
+
+    def done(self, number: int, line: _Line) -> None:
+        with self._lock:
+            self._ready[number] = line
+            while self._next in self._ready:
+                self._print(self._ready.pop(self._next))
+
+    def _print(self, line: _Line) -> None:
+        self._next += 1
+        self.counts[line.status] += 1
+        print(f"[{self._next}/{self.total}] {line.text}", flush=True)
+        for warning in line.warnings:
+            print(warning, file=sys.stderr, flush=True)
+
+
+def _ingest(
+    item: Input, client: S3Client | None, out: OutputRoot, deletes: BatchedDeletes | None, settings: Settings
+) -> _Line:
+    """One input through the pipeline, as ``aws.invocation.ingest_object`` runs one object of a batch:
+    one read in parts (or of a size not known yet) deletes alone, so that the others need not wait for it."""
+    if item.ref is not None:
+        assert client is not None
+        source: Source = S3Source(client, item.ref, settings.reads)
+        size = item.ref.size
+    else:
+        assert item.path is not None
+        source = LocalSource(item.path, settings.reads, key=item.key)
+        size = _size(item.path)
+    batched = deletes is not None and size is not None and settings.reads.fetches_whole(size)
+    if isinstance(out, BucketOutput):
+        out = BucketOutput(out.client, out.bucket, deletes if batched else None)
+    recording = _Recording(out, item.key)
+    with _LOGGED.collecting() as logged:
         try:
-            outcome = process(source, out, settings)
-        except IngestError as exc:
-            outcome = Outcome(source.key, Status.FAILED, error=error_fields(exc))
-        counts[outcome.status] += 1
-        print(f"[{number}/{len(sources)}] {_describe(outcome)}", flush=True)
-    done = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    print(f"{len(sources)} input(s): {done}. Outputs under {out.uri}")
-    return EXIT_OK if counts.keys() <= {Status.PROCESSED, Status.SKIPPED} else EXIT_REJECTED
+            with deletes.deleting_alone() if deletes is not None and not batched else nullcontext():
+                outcome = process(source, recording, settings)
+        except (IngestError, OSError) as exc:  # a fault of the store, or a local file that cannot be read
+            outcome = Outcome(item.key, Status.FAILED, error=error_fields(exc))
+    noted = [("WARNING", text) for text in recording.warnings()] + logged
+    return _Line(outcome.status, _describe(outcome), [f"{level} {item.key}: {text}" for level, text in noted])
+
+
+def _size(path: str) -> int | None:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None
+
+
+class _Recording:
+    """One input's output root, keeping the metadata document it writes: its ``warnings`` are astropy's."""
+
+    def __init__(self, out: OutputRoot, key: str) -> None:
+        self._out = out
+        self._document_key = metadata_key(key)
+        self._document: bytes | None = None
+        self.uri = out.uri
+
+    def warnings(self) -> list[str]:
+        if self._document is None:
+            return []
+        return [str(text) for text in json.loads(self._document).get("warnings", [])]
+
+    def put(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str] | None = None) -> None:
+        self._out.put(key, body, content_type, tags)
+        if key == self._document_key:
+            self._document = body
+
+    def put_if_absent(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str]) -> bool:
+        written = self._out.put_if_absent(key, body, content_type, tags)
+        if written and key == self._document_key:
+            self._document = body
+        return written
+
+    def recorded_source(self, key: str) -> SourceIdentity | None:
+        return self._out.recorded_source(key)
+
+    def delete(self, key: str) -> None:
+        self._out.delete(key)
+
+    def children(self, prefix: str) -> list[str]:
+        return self._out.children(prefix)
+
+
+class _LogsByInput(logging.Handler):
+    """Records logged by the thread that processes an input are kept for that input's line;
+    any other thread's (a helper shared by several inputs) go to stderr as they come."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self._local = threading.local()
+
+    @contextmanager
+    def collecting(self) -> Iterator[list[tuple[str, str]]]:
+        """Within the block, this thread's records are kept as (level, message)."""
+        sink: list[tuple[str, str]] = []
+        self._local.sink = sink
+        try:
+            yield sink
+        finally:
+            self._local.sink = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sink: list[tuple[str, str]] | None = getattr(self._local, "sink", None)
+        if sink is None:
+            print(self.format(record), file=sys.stderr, flush=True)
+        else:
+            sink.append((record.levelname, record.getMessage()))
+
+
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+_LOGGED = _LogsByInput()
 
 
 def _describe(outcome: Outcome) -> str:
@@ -98,6 +289,20 @@ def _uses_s3(args: argparse.Namespace) -> bool:
     return args.out.startswith("s3://") or any(item.startswith("s3://") for item in args.inputs)
 
 
+def _folder_output(target: str, parser: argparse.ArgumentParser) -> FolderOutput:
+    """The folder, created if need be: one that cannot be written to is a usage error, found before
+    any input is read rather than as a traceback at the first write."""
+    if os.path.exists(target) and not os.path.isdir(target):
+        parser.error(f"--out {target!r} is a file: name a folder (created if need be) or s3://bucket")
+    try:
+        os.makedirs(target, exist_ok=True)
+    except OSError as exc:
+        parser.error(f"--out {target!r}: cannot create the folder: {exc.strerror or exc}")
+    if not os.access(target, os.W_OK | os.X_OK):
+        parser.error(f"--out {target!r}: the folder is not writable")
+    return FolderOutput(target)
+
+
 def _output_root(target: str, client: object, parser: argparse.ArgumentParser) -> OutputRoot:
     if not target.startswith("s3://"):
         return FolderOutput(target)
@@ -105,18 +310,6 @@ def _output_root(target: str, client: object, parser: argparse.ArgumentParser) -
     if not bucket or prefix.strip("/"):
         parser.error(f"--out must be a folder or s3://bucket (outputs go to its top level), got {target!r}")
     return BucketOutput(client, bucket)  # type: ignore[arg-type]
-
-
-def _source(item: str, client: object, settings: Settings, parser: argparse.ArgumentParser) -> Source:
-    if item.startswith("s3://"):
-        try:
-            ref = ObjectRef.from_uri(item)
-        except UnrecognizedEventError as exc:
-            parser.error(str(exc))
-        return S3Source(client, ref, settings.reads)  # type: ignore[arg-type]
-    if not os.path.isfile(item):
-        parser.error(f"no such file: {item!r}")
-    return LocalSource(item, settings.reads)
 
 
 def _reconcile(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

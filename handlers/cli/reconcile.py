@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from handlers.cli.inputs import FITS_SUFFIXES
 from handlers.errors import IngestError
 from handlers.layout import ERROR_PREFIX, METADATA_PREFIX
 
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: What the Terraform stack's notifications are filtered to; other objects are not expected to have outputs.
-FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fz")
 _JSON = ".json"
 
 

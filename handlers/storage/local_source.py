@@ -15,11 +15,13 @@ class LocalSource:
 
     notified = False
 
-    def __init__(self, path: str, settings: ReadSettings) -> None:
+    def __init__(self, path: str, settings: ReadSettings, key: str | None = None) -> None:
+        """``key``: what names its outputs; by default its file name (a file found in a folder
+        is named by its path there, so that two of one name stay apart)."""
         self.path = path
         self.settings = settings
         self.stats = ReadStats()
-        self.key = os.path.basename(path)
+        self.key = key or os.path.basename(path)
 
     def describe(self) -> SourceDescription:
         return {"bucket": None, "key": self.key, "version_id": None, "etag": None,
