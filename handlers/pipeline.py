@@ -81,6 +81,8 @@ class Outcome:
     duration_ms: float = 0.0
     error: ErrorFields | None = None
     outputs: list[str] = field(default_factory=list)
+    #: The metadata document's ``warnings`` (astropy's, and the summary's notes).
+    warnings: list[str] = field(default_factory=list)
 
 
 def process(source: Source, out: OutputRoot, settings: Settings, deadline: Deadline | None = None) -> Outcome:
@@ -138,7 +140,7 @@ def _process(source: Source, out: OutputRoot, settings: Settings, deadline: Dead
             raise SourceChangedError(f"{key} was replaced while it was read; its newer version wins")
         description["compression"] = extraction.compression
         try:
-            body = _metadata_body(source, description, extraction)
+            body, warnings = _metadata_body(source, description, extraction)
         except InputError as exc:
             return _reject(out, source, description, exc, earlier)
         try:
@@ -146,7 +148,7 @@ def _process(source: Source, out: OutputRoot, settings: Settings, deadline: Dead
         except OutputKeyTooLongError as exc:  # the store holds shorter keys than S3: it said so
             return _reject(out, source, description, exc, earlier)
     return Outcome(key, Status.PROCESSED, hdus=len(extraction.hdus), thumbnails=len(extraction.thumbnails),
-                   outputs=written)
+                   outputs=written, warnings=warnings)
 
 
 def _checks_for_earlier_run(source: Source, description: SourceDescription, settings: Settings) -> bool:
@@ -161,8 +163,9 @@ def _checks_for_earlier_run(source: Source, description: SourceDescription, sett
     return not (source.notified and settings.reads.fetches_whole(description["size"] or 0))
 
 
-def _metadata_body(source: Source, description: SourceDescription, extraction: Extraction) -> bytes:
-    """The metadata document as the bytes to write; an InputError if the input cannot be described.
+def _metadata_body(source: Source, description: SourceDescription, extraction: Extraction) -> tuple[bytes, list[str]]:
+    """The metadata document as the bytes to write, and its warnings; an InputError if the input
+    cannot be described.
 
     Everything the input contributes is strict JSON by now (``fits.json_values``; the
     summary's numbers are finite or null), and this is where that is held to: a value that
@@ -174,14 +177,15 @@ def _metadata_body(source: Source, description: SourceDescription, extraction: E
     try:
         notes: list[str] = []
         summary = observation_summary(extraction.hdus, notes)
+        warnings = [*extraction.warnings, *notes]
         document: MetadataDocument = {
             "source": description,
             "processor": _processor(source),
             "hdus": extraction.hdus,
             "summary": summary,
-            "warnings": [*extraction.warnings, *notes],
+            "warnings": warnings,
         }
-        return _json(document)
+        return _json(document), warnings
     except MemoryError as exc:
         raise MemoryLimitError(f"describing the file needs more memory than the function has ({exc!r})") from exc
     except Exception as exc:  # whatever the encoder or astropy raise: a property of these bytes

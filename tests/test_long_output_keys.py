@@ -16,6 +16,7 @@ from astropy.io import fits
 from botocore.stub import ANY, Stubber
 
 from handlers import ingest
+from handlers.cli.reconcile import reconcile
 from handlers.config import Settings
 from handlers.errors import InputError, TransientError
 from handlers.layout import error_key, metadata_key, thumbnail_key
@@ -130,3 +131,13 @@ def test_the_lambda_records_a_long_key_once_with_the_key_in_full(s3: Any, contex
     assert output_keys(s3) == [fallback]
     record = read_json(s3, fallback)
     assert record["source"]["key"] == key and record["error"]["class"] == "OutputKeyTooLongError"
+
+
+def test_reconcile_finds_a_long_keys_record_under_the_fallback(s3: Any, context: Any) -> None:
+    """The record of a long key counts for that key: it is neither missing nor an orphan."""
+    key = "night/" + "z" * 1013 + ".fits"
+    ingest.handler(created(s3, key), context)
+    upload(s3, "night/short.fits")
+    state = reconcile(s3, INBOX, "", OUTPUT)
+    assert state.missing == ["night/short.fits"] and state.orphaned == []
+    assert key in state.with_error

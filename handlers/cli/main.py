@@ -13,23 +13,20 @@ given), else 1.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import signal
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn
 
 from handlers.cli.inputs import Input, Unreadable, first_collision, resolve
 from handlers.config import Settings
-from handlers.documents import SourceIdentity
 from handlers.errors import ConfigurationError, IngestError, UnrecognizedEventError
-from handlers.layout import metadata_key
 from handlers.object_ref import ObjectRef
 from handlers.pipeline import Outcome, Status, error_fields, process
 from handlers.storage.batched_deletes import BatchedDeletes
@@ -192,14 +189,13 @@ def _ingest(
     batched = deletes is not None and size is not None and settings.reads.fetches_whole(size)
     if isinstance(out, BucketOutput):
         out = BucketOutput(out.client, out.bucket, deletes if batched else None)
-    recording = _Recording(out, item.key)
     with _LOGGED.collecting() as logged:
         try:
             with deletes.deleting_alone() if deletes is not None and not batched else nullcontext():
-                outcome = process(source, recording, settings)
+                outcome = process(source, out, settings)
         except (IngestError, OSError) as exc:  # a fault of the store, or a local file that cannot be read
             outcome = Outcome(item.key, Status.FAILED, error=error_fields(exc))
-    noted = [("WARNING", text) for text in recording.warnings()] + logged
+    noted = [("WARNING", text) for text in outcome.warnings] + logged
     return _Line(outcome.status, _describe(outcome), [f"{level} {item.key}: {text}" for level, text in noted])
 
 
@@ -208,41 +204,6 @@ def _size(path: str) -> int | None:
         return os.path.getsize(path)
     except OSError:
         return None
-
-
-class _Recording:
-    """One input's output root, keeping the metadata document it writes: its ``warnings`` are astropy's."""
-
-    def __init__(self, out: OutputRoot, key: str) -> None:
-        self._out = out
-        self._document_key = metadata_key(key)
-        self._document: bytes | None = None
-        self.uri = out.uri
-
-    def warnings(self) -> list[str]:
-        if self._document is None:
-            return []
-        return [str(text) for text in json.loads(self._document).get("warnings", [])]
-
-    def put(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str] | None = None) -> None:
-        self._out.put(key, body, content_type, tags)
-        if key == self._document_key:
-            self._document = body
-
-    def put_if_absent(self, key: str, body: bytes, content_type: str, tags: Mapping[str, str]) -> bool:
-        written = self._out.put_if_absent(key, body, content_type, tags)
-        if written and key == self._document_key:
-            self._document = body
-        return written
-
-    def recorded_source(self, key: str) -> SourceIdentity | None:
-        return self._out.recorded_source(key)
-
-    def delete(self, key: str) -> None:
-        self._out.delete(key)
-
-    def children(self, prefix: str) -> list[str]:
-        return self._out.children(prefix)
 
 
 class _LogsByInput(logging.Handler):

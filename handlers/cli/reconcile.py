@@ -1,7 +1,9 @@
 """After an incident: which inbox objects have neither metadata nor an error record.
 
-Lists the inbox and the output root's ``metadata/`` and ``errors/`` prefixes (three
-paginated listings, no per-object requests) and compares the keys.  With ``redrive``,
+Lists the inbox and the output root's ``metadata/``, ``errors/`` and ``errors/_long/``
+prefixes (paginated listings, no per-object requests) and compares the keys.  A key too
+long for its record's own key has its record under ``errors/_long/``, named by the key's
+hash (``layout.error_key``): the inbox's keys are hashed to find theirs.  With ``redrive``,
 each missing object is processed again through the same pipeline.
 """
 
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from handlers.cli.inputs import FITS_SUFFIXES
 from handlers.errors import IngestError
-from handlers.layout import ERROR_PREFIX, METADATA_PREFIX
+from handlers.layout import ERROR_PREFIX, LONG_ERROR_PREFIX, METADATA_PREFIX, error_key
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -44,10 +46,17 @@ def reconcile(
     client: S3Client, inbox: str, inbox_prefix: str, output: str, suffixes: Iterable[str] = FITS_SUFFIXES
 ) -> Reconciliation:
     wanted = tuple(s.lower() for s in suffixes)
+    keys = {k for k in _keys(client, inbox, inbox_prefix) if k.lower().endswith(wanted)}
+    long_records = set(_keys(client, output, LONG_ERROR_PREFIX))
+    recorded_long = {k for k in keys if error_key(k) in long_records}
+    # A record under errors/_long/ that an inbox key hashes to is that key's, not the key "_long/<hash>".
+    answered = {error_key(k) for k in recorded_long}
+    with_error = {k for k in _sources(client, output, ERROR_PREFIX + inbox_prefix, len(ERROR_PREFIX))
+                  if f"{ERROR_PREFIX}{k}{_JSON}" not in answered}
     return Reconciliation(
-        inbox={k for k in _keys(client, inbox, inbox_prefix) if k.lower().endswith(wanted)},
+        inbox=keys,
         with_metadata=_sources(client, output, METADATA_PREFIX + inbox_prefix, len(METADATA_PREFIX)),
-        with_error=_sources(client, output, ERROR_PREFIX + inbox_prefix, len(ERROR_PREFIX)),
+        with_error=with_error | recorded_long,
     )
 
 
