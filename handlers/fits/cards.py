@@ -20,7 +20,6 @@ requirements.txt.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -32,6 +31,7 @@ from astropy.io.fits.verify import VerifyError, VerifyWarning
 from handlers.documents import Card
 from handlers.fits.format import CARD, END_KEYWORD
 from handlers.fits.json_values import encode_value
+from handlers.threads.thread_warnings import ignored
 
 logger = logging.getLogger(__name__)
 
@@ -130,9 +130,7 @@ def cards_to_json(cards: Iterable[fits.Card]) -> list[Card]:
     The warning filters are set once for all the cards: setting them costs more than
     parsing a card does.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        warnings.simplefilter("error", VerifyWarning)
+    with ignored(raising=(VerifyWarning,)):
         return [_card_to_json(card) for card in cards]
 
 

@@ -7,7 +7,6 @@ hostile file is refused by a named limit instead of exhausting time or memory.
 
 from __future__ import annotations
 
-import warnings
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,7 @@ from handlers.fits.thumbnails import Plan, Thumbnail, plan_thumbnail, reduce_ima
 from handlers.layout import thumbnail_key
 from handlers.storage.interfaces import ByteStream, SourceStream
 from handlers.threads.compute import exclusive_compute
+from handlers.threads.thread_warnings import recorded
 
 #: At most this many distinct astropy warnings are kept in a metadata document.
 MAX_WARNINGS = 20
@@ -54,8 +54,7 @@ def extract(reader: SourceStream, key: str, settings: Settings, deadline: Deadli
     A fault of the store is re-raised as itself even where astropy turned it into a
     warning or another exception (the reader remembers it), so that it is retried.
     """
-    with reader, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with reader, recorded() as caught:
         try:
             with uncompressed(reader, settings.limits.max_decompressed_bytes) as (stream, compression):
                 # Once read, an object fetched in one GET is in memory: reading on waits on nothing.

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from handlers.documents import HduDocument, Summary
 from handlers.fits.cards import first_values
 from handlers.fits.format import is_image, is_table
+from handlers.threads.thread_warnings import ignored
 
 logger = logging.getLogger(__name__)
 
@@ -185,8 +185,7 @@ def _date(keyword: str, time_keyword: str | None = None) -> Reader:
             text = f"{text}T{clock.strip()}"
         from astropy.time import Time
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # ErfaWarning: "dubious year"
+        with ignored():  # ErfaWarning: "dubious year"
             try:
                 return float(Time(text, scale="utc").mjd)
             except ValueError:
@@ -291,7 +290,6 @@ def _to_icrs(points: list[list[float]], frame: str | None, equinox: Any) -> list
             raise ValueError(f"the equinox {equinox!r} is not a finite number")
         options["equinox"] = Time(equinox, format=_EQUINOX_FORMATS[frame])
     lon, lat = [point[0] for point in points], [point[1] for point in points]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # an absurd equinox overflows in erfa: the caller checks the result
+    with ignored():  # an absurd equinox overflows in erfa: the caller checks the result
         icrs = SkyCoord(lon, lat, unit="deg", frame=frame, **options).icrs
     return list(zip(icrs.ra.degree.tolist(), icrs.dec.degree.tolist(), strict=True))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +13,7 @@ from astropy.io import fits
 
 from handlers.documents import CelestialWcs
 from handlers.fits.format import CARD
+from handlers.threads.thread_warnings import ignored
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +68,7 @@ def celestial_wcs(header: fits.Header, shape: Sequence[int], written: bytes | No
     from astropy.wcs.utils import proj_plane_pixel_scales
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with ignored():
             wcs = _parse(header, written)
             if not wcs.has_celestial:
                 return None
