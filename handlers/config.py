@@ -30,6 +30,9 @@ class ThumbnailSettings:
     block_bytes: int = 8 * 1024 * 1024
     #: Above this many pixels in the shown plane, only some rows of each tile are read.
     max_pixels: int = 2**28
+    #: Most bytes of a tile-compressed plane decompressed in one call, where its tiles are taller than a
+    #: row block (a row block would decompress them again and again); above it the preview is skipped.
+    max_tile_bytes: int = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,12 @@ class LimitSettings:
 
     max_object_bytes: int = 100 * 1024**3
     max_decompressed_bytes: int = 1024**3
-    max_header_cards: int = 20_000
+    #: Cards before one header's END: a header with no END is refused after reading this many.
+    max_header_cards: int = 100_000
+    #: Cards of all the file's headers: each card kept costs memory until the document is written.
+    max_file_cards: int = 250_000
+    #: Bytes of the metadata document (its HDUs' documents as JSON).
+    max_document_bytes: int = 64 * 1024 * 1024
     max_hdus: int = 1_000
     max_thumbnails: int = 100
     #: Seconds kept back from Lambda's remaining time to write the timeout record.
@@ -83,6 +91,7 @@ class Settings:
             stretch=_choice(env, "THUMBNAIL_STRETCH", shown.stretch, STRETCHES),
             block_bytes=_int(env, "THUMBNAIL_BLOCK_BYTES", shown.block_bytes, minimum=1024),
             max_pixels=_int(env, "MAX_THUMBNAIL_PIXELS", shown.max_pixels, minimum=1),
+            max_tile_bytes=_int(env, "MAX_TILE_BYTES", shown.max_tile_bytes, minimum=0),
         )
         reads = ReadSettings(
             read_ahead=_int(env, "READ_AHEAD_BYTES", read.read_ahead, minimum=BLOCK),
@@ -94,6 +103,8 @@ class Settings:
             max_object_bytes=_int(env, "MAX_OBJECT_BYTES", bounds.max_object_bytes, minimum=BLOCK),
             max_decompressed_bytes=_int(env, "MAX_DECOMPRESSED_BYTES", bounds.max_decompressed_bytes, minimum=BLOCK),
             max_header_cards=_int(env, "MAX_HEADER_CARDS", bounds.max_header_cards, minimum=BLOCK // CARD),
+            max_file_cards=_int(env, "MAX_FILE_CARDS", bounds.max_file_cards, minimum=BLOCK // CARD),
+            max_document_bytes=_int(env, "MAX_DOCUMENT_BYTES", bounds.max_document_bytes, minimum=BLOCK),
             max_hdus=_int(env, "MAX_HDUS", bounds.max_hdus, minimum=1),
             max_thumbnails=_int(env, "MAX_THUMBNAILS", bounds.max_thumbnails, minimum=0),
             time_reserve_s=_float(env, "TIME_RESERVE_SECONDS", bounds.time_reserve_s, low=0.0, high=900.0),

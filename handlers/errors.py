@@ -84,6 +84,18 @@ class MemoryLimitError(LimitExceededError):
     """Reading the object needs more memory than the function has."""
 
 
+class FileCardsLimitError(LimitExceededError):
+    """The file's headers hold more than MAX_FILE_CARDS cards in all (memory grows with every card kept)."""
+
+
+class DocumentSizeLimitError(LimitExceededError):
+    """The metadata document would be larger than MAX_DOCUMENT_BYTES."""
+
+
+class LimitWarning(UserWarning):
+    """An input over a limit that is read around rather than refused; the document's warnings say what was left out."""
+
+
 class TransientError(IngestError):
     """A fault of S3 or the network that outlasted botocore's retries; retry later."""
 

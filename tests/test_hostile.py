@@ -1,7 +1,7 @@
 """Hostile inputs, made here: each ends in metadata or a named error record, within bounded memory.
 
 The whole set runs through the CLI in one child process whose peak RSS is measured; the
-default limits apply (MAX_HEADER_CARDS 20,000, MAX_HDUS 1,000, MAX_DECOMPRESSED_BYTES 1 GiB).
+default limits apply (MAX_HEADER_CARDS 100,000, MAX_HDUS 1,000, MAX_DECOMPRESSED_BYTES 1 GiB).
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ hostile file is refused by a named limit instead of exhausting time or memory.
 
 from __future__ import annotations
 
+import json
+import math
+import warnings
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,12 +17,26 @@ from typing import Any
 import numpy as np
 
 from handlers.aws.observability import stage
-from handlers.config import Settings, ThumbnailSettings
+from handlers.config import LimitSettings, Settings, ThumbnailSettings
 from handlers.deadline import Deadline
 from handlers.documents import HduDocument
-from handlers.errors import HduCountLimitError, IngestError
-from handlers.fits.format import is_image, is_tile_compressed
-from handlers.fits.opening import as_input_error, check_data_present, scan_header, uncompressed
+from handlers.errors import (
+    CorruptFitsError,
+    DocumentSizeLimitError,
+    FileCardsLimitError,
+    HduCountLimitError,
+    IngestError,
+    TruncatedFitsError,
+)
+from handlers.fits.format import CARD, is_image, is_tile_compressed
+from handlers.fits.opening import (
+    as_input_error,
+    check_axis_claim,
+    check_data_present,
+    header_complete,
+    scan_header,
+    uncompressed,
+)
 from handlers.fits.thumbnails import Plan, Thumbnail, plan_thumbnail, reduce_image, render_png
 from handlers.layout import thumbnail_key
 from handlers.storage.interfaces import ByteStream, SourceStream
@@ -30,6 +47,7 @@ from handlers.threads.thread_warnings import recorded
 MAX_WARNINGS = 20
 #: A 2-D tile-compressed image up to this size decompressed is decompressed in one call.
 WHOLE_TILED_IMAGE_BYTES = 64 * 1024 * 1024
+_XTENSION = b"XTENSION"
 
 
 @dataclass
@@ -56,13 +74,15 @@ def extract(reader: SourceStream, key: str, settings: Settings, deadline: Deadli
     """
     with reader, recorded() as caught:
         try:
-            with uncompressed(reader, settings.limits.max_decompressed_bytes) as (stream, compression):
+            with uncompressed(reader, settings.limits.max_decompressed_bytes, deadline) as (stream, compression):
                 # Once read, an object fetched in one GET is in memory: reading on waits on nothing.
                 with exclusive_compute() if reader.held_whole else nullcontext():
                     # A decompressed copy is in memory: only the object itself is read ahead.
                     extraction = _walk(stream, key, settings, deadline, reader if stream is reader else None)
                 extraction.compression = compression
-        except IngestError:
+        except IngestError as exc:
+            if reader.fault is not None:  # an HDU cut short by the store is the store's fault, retried
+                raise reader.fault from exc
             raise
         except Exception as exc:  # astropy signals bad bytes with many exception types
             if reader.fault is not None:
@@ -74,6 +94,38 @@ def extract(reader: SourceStream, key: str, settings: Settings, deadline: Deadli
     return extraction
 
 
+class PreviewSkipped(Exception):
+    """An image whose preview would cost more than a limit allows; the message is the document's reason."""
+
+
+@dataclass
+class Budget:
+    """What the file has cost so far against the limits that add up over its HDUs: cards and document bytes."""
+
+    limits: LimitSettings
+    cards: int = 0
+    document_bytes: int = 0
+
+    def add_header(self, text: bytes, index: int) -> None:
+        """Count a header's cards before astropy parses them (each card kept costs memory until the end)."""
+        self.cards += len(text) // CARD
+        if self.cards > self.limits.max_file_cards:
+            raise FileCardsLimitError(
+                f"the headers through HDU {index} hold {self.cards:,} cards, more than MAX_FILE_CARDS "
+                f"({self.limits.max_file_cards:,})"
+            )
+
+    def add_document(self, doc: HduDocument) -> None:
+        """Count an HDU's document as the metadata document will encode it (strict, compact JSON)."""
+        encoded = json.dumps(doc, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+        self.document_bytes += len(encoded.encode())
+        if self.document_bytes > self.limits.max_document_bytes:
+            raise DocumentSizeLimitError(
+                f"the metadata document through HDU {doc['index']} takes {self.document_bytes:,} bytes, more than "
+                f"MAX_DOCUMENT_BYTES ({self.limits.max_document_bytes:,})"
+            )
+
+
 def _walk(
     stream: ByteStream, key: str, settings: Settings, deadline: Deadline, ranged: SourceStream | None
 ) -> Extraction:
@@ -82,8 +134,12 @@ def _walk(
     from handlers.fits.hdu import describe_hdu
 
     limits = settings.limits
+    budget = Budget(limits)
     size = stream.seek(0, 2)
-    header_text = scan_header(stream, 0, limits.max_header_cards)
+    offset = 0
+    header_text = scan_header(stream, offset, limits.max_header_cards)
+    check_axis_claim(header_text, 0, offset)
+    budget.add_header(header_text, 0)
     stream.seek(0)
     hdul = fits.open(stream, memmap=False, lazy_load_hdus=True, cache=False)
     extraction = Extraction()
@@ -92,28 +148,57 @@ def _walk(
         deadline.check(f"reading HDU {index}")
         try:
             hdu = hdul[index]
-        except IndexError:
-            return extraction
+        except IndexError:  # astropy's word for an HDU it could not read (its warning says why)
+            raise CorruptFitsError(f"HDU {index} (from byte {offset:,}) cannot be read as an HDU") from None
+        except IngestError:
+            raise
+        except Exception as exc:  # named as extract() would name it, with the HDU
+            error = as_input_error(exc)
+            raise type(error)(f"HDU {index} (from byte {offset:,}): {error}") from exc
         if index >= limits.max_hdus:
             raise HduCountLimitError(f"the file has more than MAX_HDUS ({limits.max_hdus:,}) HDUs")
         check_data_present(hdu, index, size)
+        deadline.check(f"describing HDU {index}")
         doc = describe_hdu(index, hdu, header_text)
         if is_image(type(hdu).__name__):
             if len(extraction.thumbnails) < limits.max_thumbnails:
-                with stage("thumbnail"):
-                    thumbnail = draw_thumbnail(hdu, settings.thumbnails, deadline, ranged)
+                try:
+                    with stage("thumbnail"):
+                        thumbnail = draw_thumbnail(hdu, settings.thumbnails, deadline, ranged)
+                except PreviewSkipped as skipped:
+                    doc["preview"] = {"skipped": str(skipped)}
+                    thumbnail = None
                 if thumbnail is not None:
                     doc["thumbnail"] = name = thumbnail_key(key, index, hdu.name)
                     doc["preview"] = thumbnail.preview
                     extraction.thumbnails.append((name, thumbnail.png))
             else:
                 doc["preview"] = {"skipped": f"MAX_THUMBNAILS ({limits.max_thumbnails}) already drawn"}
+        budget.add_document(doc)
         extraction.hdus.append(doc)
         following = _end_of(hdu)
         if following is None or following >= size:
             return extraction
-        header_text = scan_header(stream, following, limits.max_header_cards)
-        index += 1
+        if not _starts_an_extension(stream, following):
+            # The standard allows records after the last HDU; nothing of them is read, but it is said.
+            warnings.warn(f"{size - following:,} bytes after the last HDU (from byte {following:,}) are not an "
+                          "HDU (no XTENSION card): they were not read", stacklevel=2)
+            return extraction
+        index, offset = index + 1, following
+        header_text = scan_header(stream, offset, limits.max_header_cards)
+        if not header_complete(header_text):
+            raise TruncatedFitsError(
+                f"HDU {index}'s header (from byte {offset:,}) is cut off by the end of the object before its "
+                "END card: the file is truncated"
+            )
+        check_axis_claim(header_text, index, offset)
+        budget.add_header(header_text, index)
+
+
+def _starts_an_extension(stream: ByteStream, offset: int) -> bool:
+    """Whether the bytes at ``offset`` begin an extension's header (its first card is XTENSION)."""
+    stream.seek(offset)
+    return stream.read(len(_XTENSION)) == _XTENSION
 
 
 def draw_thumbnail(
@@ -128,11 +213,17 @@ def draw_thumbnail(
     if plan is None:
         return None
     blank = hdu.header.get("BLANK") if "BSCALE" not in hdu.header else None
+    whole = _decompress_whole(hdu, shape, plan, settings.max_tile_bytes)
     with _reading_ahead(ranged, hdu, shape, plan):
-        section: Any = hdu.section[...] if _decompress_whole(hdu, shape, plan) else hdu.section
+        if whole:  # the plane decompressed once, its rows then reduced block by block
+            deadline.check(f"decompressing the image of HDU {hdu.name or '?'}")
+            pixels = hdu.section[(*plan.plane, slice(None), slice(None)) if plan.plane else ...]
 
-        def read_rows(start: int, stop: int) -> Any:
-            return section[(*plan.plane, slice(start, stop), slice(None))]
+            def read_rows(start: int, stop: int) -> Any:
+                return pixels[start:stop]
+        else:
+            def read_rows(start: int, stop: int) -> Any:
+                return hdu.section[(*plan.plane, slice(start, stop), slice(None))]
 
         image = reduce_image(
             read_rows, shape[-2], plan,
@@ -150,16 +241,30 @@ def draw_thumbnail(
     return Thumbnail(png, preview)
 
 
-def _decompress_whole(hdu: Any, shape: tuple[int, ...], plan: Plan) -> bool:
-    """Whether to decompress a tile-compressed image in one call rather than row block by row block.
+def _decompress_whole(hdu: Any, shape: tuple[int, ...], plan: Plan, max_tile_bytes: int) -> bool:
+    """Whether to decompress a tile-compressed image's plane in one call rather than row block by row block.
 
     astropy's whole-image path reads the heap at once and slices tiles out of it, where a
     section of rows reads each tile by itself, which costs more for a plane of many tiles
-    (docs/measurements.md).  Only for a 2-D image read whole, up to WHOLE_TILED_IMAGE_BYTES decompressed.
+    (docs/measurements.md): so a 2-D image read whole, up to WHOLE_TILED_IMAGE_BYTES decompressed.
+    And astropy decompresses every tile a read touches, whole: tiles taller than a read would be
+    decompressed again for every read, so such a plane is decompressed once, up to ``max_tile_bytes``
+    (MAX_TILE_BYTES); above it the preview is skipped, since no read of it costs less.
     """
-    if not is_tile_compressed(type(hdu).__name__) or len(shape) != 2 or plan.rows_sampled < plan.factor:
+    if not is_tile_compressed(type(hdu).__name__):
         return False
-    return _plane_bytes(hdu, shape) <= WHOLE_TILED_IMAGE_BYTES
+    sampled = plan.rows_sampled < plan.factor
+    tile = [int(n) for n in hdu.tile_shape]  # numpy order, as the shape
+    if tile[-2] > (plan.factor if sampled else plan.rows_per_block):
+        depth = math.prod(min(t, n) for t, n in zip(tile[:-2], shape[:-2], strict=True))
+        needed = _plane_bytes(hdu, shape) * depth
+        if needed > max_tile_bytes:
+            raise PreviewSkipped(
+                f"its tiles of {tile[-2]:,} rows decompress to {needed:,} bytes at once, more than "
+                f"MAX_TILE_BYTES ({max_tile_bytes:,})"
+            )
+        return True
+    return len(shape) == 2 and not sampled and _plane_bytes(hdu, shape) <= WHOLE_TILED_IMAGE_BYTES
 
 
 def _reading_ahead(

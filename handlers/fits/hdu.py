@@ -10,11 +10,13 @@ the same way here (``fits.json_values``), so that no later step meets a NaN or a
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 from astropy.io import fits
 
 from handlers.documents import Column, DataFields, HduDocument
+from handlers.errors import LimitWarning
 from handlers.fits.cards import cards_to_json, first_values, header_cards
 from handlers.fits.format import is_image, is_table, is_tile_compressed
 from handlers.fits.json_values import encode_value, strict_json
@@ -60,11 +62,25 @@ def describe_hdu(index: int, hdu: Any, written: bytes | None = None) -> HduDocum
     elif is_table(kind):
         data["rows"] = values["NAXIS2"]
         # From the header rather than hdu.columns: raw TFORMs, and no validation to fail on.
-        data["columns"] = [_column(values, n) for n in range(1, int(values["TFIELDS"]) + 1)]
+        data["columns"] = [_column(values, n) for n in range(1, _column_count(index, values, len(cards)) + 1)]
     # astropy's ver is EXTVER's value, of whatever type the card has (1 without one).
     strict: DataFields = strict_json(data)
     return {"index": index, "name": hdu.name, "ver": encode_value(hdu.ver), "type": kind, "cards": cards, **strict,
             "wcs": strict_json(wcs), "thumbnail": None, "preview": None}
+
+
+def _column_count(index: int, values: dict[str, Any], cards: int) -> int:
+    """TFIELDS, bounded by the header's real size: each column needs its TFORMn card, so a header
+    claims more columns than it holds cards only by being wrong, and describing every claimed
+    column would cost memory in proportion to a number the file merely states.
+    """
+    claimed = int(values["TFIELDS"])
+    if claimed <= cards:
+        return claimed
+    described = max((n for n in range(1, cards + 1) if f"TFORM{n}" in values), default=0)
+    warnings.warn(LimitWarning(f"HDU {index}: TFIELDS = {claimed:,} claims more columns than its {cards:,} cards can "
+                               f"describe; the {described:,} with a TFORMn card are described"), stacklevel=2)
+    return described
 
 
 def _column(values: dict[str, Any], n: int) -> Column:

@@ -12,12 +12,14 @@ import bz2
 import gzip
 import logging
 import lzma
+import re
 import tempfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any, cast
 
+from handlers.deadline import Deadline
 from handlers.errors import (
     CorruptFitsError,
     DecompressedSizeLimitError,
@@ -45,11 +47,14 @@ _COPY_CHUNK = 1024 * 1024
 
 
 @contextmanager
-def uncompressed(reader: SourceStream, max_decompressed: int) -> Iterator[tuple[ByteStream, str | None]]:
+def uncompressed(
+    reader: SourceStream, max_decompressed: int, deadline: Deadline | None = None
+) -> Iterator[tuple[ByteStream, str | None]]:
     """The FITS byte stream of ``reader`` and its whole-file compression (None, "gzip", ...).
 
     A whole-file compressed object cannot be read at random, so it is decompressed once,
-    as it streams, into a spool file; plain FITS is read in place, lazily.
+    as it streams, into a spool file; plain FITS is read in place, lazily.  ``deadline`` is
+    checked between chunks: a gigabyte of decompression is a long stage of its own.
     """
     magic = reader.read(len(XZ_MAGIC))
     reader.seek(0)
@@ -73,16 +78,17 @@ def uncompressed(reader: SourceStream, max_decompressed: int) -> Iterator[tuple[
         return
     reader.prefer_sequential()
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
-        _decompress(decompressor, spool, compression, max_decompressed)
+        _decompress(decompressor, spool, compression, max_decompressed, deadline or Deadline())
         spool.seek(0)
         _require_fits_magic(spool)
         yield spool, compression
 
 
-def _decompress(stream: Any, spool: IO[bytes], compression: str, limit: int) -> None:
+def _decompress(stream: Any, spool: IO[bytes], compression: str, limit: int, deadline: Deadline) -> None:
     total = 0
     try:
         while chunk := stream.read(_COPY_CHUNK):
+            deadline.check(f"decompressing the {compression} stream")
             total += len(chunk)
             if total > limit:
                 raise DecompressedSizeLimitError(
@@ -121,23 +127,58 @@ def scan_header(stream: ByteStream, offset: int, max_cards: int) -> bytes:
 
     astropy reads a header block after block until it finds END, so a header with no
     END would make it read the whole object; this bounded look, through the same
-    read-ahead, refuses such a header after ``max_cards`` cards.  Reaching the end of
-    the stream is left to astropy, which reports it.
+    read-ahead, refuses such a header after ``max_cards`` cards, counted exactly (a header
+    of more cards before its END is refused too, before astropy parses any of it).
+    Reaching the end of the stream is left to the caller (``header_complete``).
     """
     stream.seek(offset)
     blocks: list[bytes] = []
-    while len(blocks) * (BLOCK // CARD) < max_cards:
+    per_block = BLOCK // CARD
+    while len(blocks) <= max_cards // per_block:  # through the block that holds card number max_cards
         chunk = stream.read(BLOCK)  # block by block: no byte past the END's block is asked for
         blocks.append(chunk)
         for start in range(0, len(chunk) - CARD + 1, CARD):
             if chunk[start : start + KEYWORD_LENGTH] == _END:
+                if (len(blocks) - 1) * per_block + start // CARD > max_cards:
+                    break
                 blocks[-1] = chunk[: start + CARD]
                 return b"".join(blocks)
-        if len(chunk) < BLOCK:
-            return b"".join(blocks)
+        else:
+            if len(chunk) < BLOCK:
+                return b"".join(blocks)
+            continue
+        break
     raise HeaderCardsLimitError(
         f"the header at byte {offset:,} has no END card within MAX_HEADER_CARDS ({max_cards:,}) cards"
     )
+
+
+def header_complete(text: bytes) -> bool:
+    """Whether ``text`` (from ``scan_header``) ends with its END card rather than with the stream."""
+    return len(text) >= CARD and text[-CARD:-CARD + KEYWORD_LENGTH] == _END
+
+
+#: The standard's largest NAXIS (FITS 4.0, section 4.4.1.1).
+MAX_NAXIS = 999
+_NAXIS_CARD = re.compile(rb"NAXIS   =\s*([-+]?\d+)")
+
+
+def check_axis_claim(text: bytes, index: int, offset: int) -> None:
+    """Refuse a header whose NAXIS is beyond the standard's, or beyond what its cards can describe.
+
+    astropy builds a list of NAXIS axis lengths as it opens the header, one lookup per
+    claimed axis, before anything else can look at it: a claim of millions of axes in a
+    header of a few cards would run for minutes.
+    """
+    match = next((m for m in _NAXIS_CARD.finditer(text) if m.start() % CARD == 0), None)
+    if match is None:
+        return  # astropy reports a header without NAXIS
+    naxis = int(match.group(1))
+    if naxis > min(MAX_NAXIS, len(text) // CARD):
+        raise CorruptFitsError(
+            f"HDU {index} (header at byte {offset:,}) claims NAXIS = {naxis:,}, more axes than the standard's "
+            f"{MAX_NAXIS} or than its {len(text) // CARD:,} cards can describe"
+        )
 
 
 def check_data_present(hdu: Any, index: int, available: int) -> None:

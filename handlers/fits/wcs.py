@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +13,7 @@ import numpy as np
 from astropy.io import fits
 
 from handlers.documents import CelestialWcs
+from handlers.errors import LimitWarning
 from handlers.fits.format import CARD
 from handlers.threads.thread_warnings import ignored
 
@@ -24,13 +26,37 @@ _LON_FRAMES = {"GLON": "galactic", "SLON": "supergalactic", "ELON": "barycentric
 # read; without them the footprint is off by well under an arcsecond (SIP is kept).
 _LOOKUP_DISTORTION = re.compile(rb"(CPDIS|CQDIS)\d|(DP|DQ)\d[. ]")
 _SIP = re.compile(rb"[AB]_ORDER ")
+_SIP_ORDER = re.compile(rb"(AP|BP|A|B)_ORDER *= *([-+]?\d+)")
+_SIP_CARDS = re.compile(rb"(?:AP|BP|A|B)_(?:ORDER|DMAX|\d+_\d+) *=")
+#: Highest SIP polynomial order passed to astropy.  astropy looks up every coefficient a
+#: polynomial of the stated order could have, one header lookup each, in one call that
+#: nothing can interrupt; fitted distortions use low orders, so this is far above any real one.
+MAX_SIP_ORDER = 20
 
 
-def _parse(header: fits.Header, written: bytes | None) -> Any:
+def _capped_sip(text: bytes, max_order: int) -> bytes:
+    """``text`` without its SIP cards if any SIP order is over ``max_order``, with a warning saying so.
+
+    The WCS is then computed without the distortion (its linear part is still the image's
+    footprint, to within the distortion), rather than left out.
+    """
+    if not _SIP_ORDER.search(text):
+        return text
+    over = {m.group(1).decode(): int(m.group(2)) for m in _SIP_ORDER.finditer(text)
+            if m.start() % CARD == 0 and int(m.group(2)) > max_order}
+    if not over:
+        return text
+    stated = ", ".join(f"{name}_ORDER = {order:,}" for name, order in over.items())
+    warnings.warn(LimitWarning(f"{stated} over the SIP order cap ({max_order}): the WCS is computed without its "
+                               "SIP distortion"), stacklevel=3)
+    return _without_cards(text, _SIP_CARDS)
+
+
+def _parse(text: bytes) -> Any:
     """The header's WCS, from its text (WCS() would "fix" unparsable cards in place).
 
-    The text is ``written`` (the header's blocks as the file holds them) where the caller
-    has it: formatting the cards again would verify each one, which costs more than the rest.
+    The text is the header's blocks as the file holds them where the caller has them:
+    formatting the cards again would verify each one, which costs more than the rest.
     Without SIP, wcslib parses the cards itself (``Wcsprm``) and fixes them as WCS() would
     (``Wcsprm.fix``): much faster than WCS(header), whose Python layer copies and
     verifies the header card by card (docs/measurements.md).
@@ -38,7 +64,6 @@ def _parse(header: fits.Header, written: bytes | None) -> Any:
     """
     from astropy.wcs import WCS, Wcsprm
 
-    text = written if written is not None else header.tostring().encode("ascii")
     kept = _without_cards(text, _LOOKUP_DISTORTION)
     if _SIP.search(kept) and any(_SIP.match(kept, start) for start in range(0, len(kept), CARD)):
         return WCS(fits.Header.fromstring(kept))
@@ -59,17 +84,26 @@ def _without_cards(text: bytes, keyword: re.Pattern[bytes]) -> bytes:
     )
 
 
-def celestial_wcs(header: fits.Header, shape: Sequence[int], written: bytes | None = None) -> CelestialWcs | None:
+def celestial_wcs(
+    header: fits.Header, shape: Sequence[int], written: bytes | None = None, max_sip_order: int = MAX_SIP_ORDER
+) -> CelestialWcs | None:
     """Frame, centre, corners and pixel scale of the image's celestial axes, in degrees
     (arcseconds for the scale); None when there are none or they cannot be evaluated.
 
     ``written``: the header's blocks as the file holds them, if the caller has them.
+    ``max_sip_order``: SIP orders above it are left out before astropy sees them (a warning says so).
     """
     from astropy.wcs.utils import proj_plane_pixel_scales
 
     try:
+        text = written if written is not None else header.tostring().encode("ascii")
+    except Exception as exc:  # a card astropy cannot format
+        logger.warning("cannot evaluate the celestial WCS: %s: %s", type(exc).__name__, exc)
+        return None
+    text = _capped_sip(text, max_sip_order)  # outside the silenced block: its warning reaches the document
+    try:
         with ignored():
-            wcs = _parse(header, written)
+            wcs = _parse(text)
             if not wcs.has_celestial:
                 return None
             celestial = wcs if wcs.is_celestial else wcs.celestial  # .celestial is a deep copy
