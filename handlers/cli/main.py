@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _process(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    """Every input that can be read is processed (several at once where ``_side_by_side`` says so),
+    """Every input that can be read is processed (``BATCH_CONCURRENCY`` at once, as a batch in the Lambda),
     and the others reported in their place: one missing path need not cost the whole run.  The lines
     come in the inputs' order, each with its warnings, as soon as those before it are done."""
     settings = Settings.from_env()
@@ -119,21 +119,10 @@ def _process(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         lines.done(number, _ingest(item, client, out, deletes, settings))
 
     numbered = [(number, item) for number, item in enumerate(items) if isinstance(item, Input)]
-    map_concurrently(deletes.participant(run) if deletes else run, numbered, _side_by_side(settings))
+    map_concurrently(deletes.participant(run) if deletes else run, numbered, settings.batch_concurrency)
     done = ", ".join(f"{n} {status}" for status, n in sorted(lines.counts.items()))
     print(f"{len(items)} input(s): {done}. Outputs under {out.uri}")
     return EXIT_OK if lines.counts.keys() <= {Status.PROCESSED, Status.SKIPPED} else EXIT_REJECTED
-
-
-def _side_by_side(settings: Settings) -> int:
-    """How many inputs run at once: ``BATCH_CONCURRENCY`` where it is set, as for a batch in the Lambda, else one.
-
-    The FITS layer records astropy's warnings with ``warnings.catch_warnings``, whose state is the
-    process's, not the thread's: inputs read side by side lose or swap the warnings of their
-    metadata documents.  Until it records them by thread, the CLI keeps documents exact by
-    default, and runs several at once only when asked to.
-    """
-    return settings.batch_concurrency if "BATCH_CONCURRENCY" in os.environ else 1
 
 
 #: The status of an argument that gives nothing to read (missing, or a folder without FITS files).

@@ -51,6 +51,8 @@ def _install() -> None:
     puts its own state back when it ends.
     """
     global _passed_on
+    import astropy  # noqa: F401  # its logger puts its own hook in place on first import: ours goes outside it
+
     if warnings.showwarning is not _dispatch:
         _passed_on = warnings.showwarning
         warnings.showwarning = _dispatch
