@@ -9,13 +9,21 @@ image's own float32 (ZScale's limits as Python floats), Pillow's fast ``thumbnai
 (which reduces by whole factors before resampling), and no work the project does not
 also do.  It does less than the project (no WCS, no summary, no NaN transparency, no
 checks of truncated files), which only helps it.
+
+As a command, the loop a user writes around it, one object after the other (the bench's
+"cli" case times it as a whole process against ``python -m handlers process``)::
+
+    python -m tools.bench_baseline s3://BUCKET/KEY... --out s3://BUCKET [--endpoint-url URL]
 """
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import io
 import json
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -83,3 +91,39 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (bool, int, float, str)) or value is None:
         return value
     return str(value)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Each ``s3://`` URI in turn, with a default boto3 client (the environment's credentials)."""
+    import boto3
+
+    parser = argparse.ArgumentParser(prog="python -m tools.bench_baseline", description=main.__doc__)
+    parser.add_argument("inputs", nargs="+", metavar="S3_URI")
+    parser.add_argument("--out", required=True, metavar="s3://BUCKET")
+    parser.add_argument("--endpoint-url")
+    args = parser.parse_args(argv)
+    try:
+        objects = [split_s3_uri(uri) for uri in args.inputs]
+        out_bucket, prefix = split_s3_uri(args.out, key_required=False)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if prefix:
+        parser.error(f"--out is a bucket, not {args.out!r}")
+    client = boto3.client("s3", endpoint_url=args.endpoint_url)
+    total = sum(process(client, bucket, key, out_bucket) for bucket, key in objects)
+    print(f"{len(objects)} object(s), {total:,} bytes downloaded")
+    return 0
+
+
+def split_s3_uri(uri: str, key_required: bool = True) -> tuple[str, str]:
+    """``s3://bucket/key`` as (bucket, key); the key may be empty only when not ``key_required``."""
+    if not uri.startswith("s3://"):
+        raise ValueError(f"not an s3:// URI: {uri!r}")
+    bucket, _, key = uri[len("s3://"):].partition("/")
+    if not bucket or (key_required and not key):
+        raise ValueError(f"{uri!r} names no {'object' if bucket else 'bucket'}")
+    return bucket, key
+
+
+if __name__ == "__main__":
+    sys.exit(main())
