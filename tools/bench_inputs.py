@@ -20,6 +20,8 @@ from fixtures.builders import drizzle_like, small_image, star_field, tan_wcs_hea
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 WARMUP_KEY = "warmup/drizzle.fits"
+#: Small files given to the CLI at once in the "cli" case (the first of the small files'; fewer in a quick run).
+CLI_FILES = 40
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ def make_inputs(root: Path, sizes: Sizes = FULL) -> tuple[list[Case], dict[str, 
     put(WARMUP_KEY, lambda p: drizzle_like().writeto(p))
     side, cside, small_files = sizes.large_side, sizes.compressed_side, sizes.small_files
     small_keys = tuple(f"small/drizzle-{i:03d}.fits" for i in range(small_files))
+    cli_keys = small_keys[:CLI_FILES]
     for i, key in enumerate(small_keys):
         put(key, lambda p, i=i: drizzle_like(seed=100 + i).writeto(p))
     large = f"large/image-{side}.fits"
@@ -79,6 +82,9 @@ def make_inputs(root: Path, sizes: Sizes = FULL) -> tuple[list[Case], dict[str, 
     cases = [
         Case("small", f"{small_files} small files", small_keys, size(small_keys),
              "drizzle-like: empty PRIMARY + two float32 100x100 extensions with TAN WCS"),
+        Case("cli", f"{len(cli_keys)} small files, whole processes", cli_keys, size(cli_keys),
+             f"the first {len(cli_keys)} small files as `s3://` URIs to one `python -m handlers process`, "
+             "against one `python -m tools.bench_baseline` that downloads each in turn"),
         Case("large_image", f"{side}x{side} float32 image", (large,), size((large,)),
              "star field in the PRIMARY, TAN WCS"),
         Case("table", f"{_human(sizes.table_bytes)} binary table", (table,), size((table,)),

@@ -6,8 +6,9 @@ What these numbers are for, and how each figure is measured: docs/benchmark-meth
 
 from __future__ import annotations
 
-#: Timed repetitions per case in each round (each is all of the case's objects).
-REPEAT = {"small": 2, "large_image": 3, "table": 2, "rice": 3, "gzip": 3}
+#: Timed repetitions per case in each round (each is all of the case's objects).  The "cli" case
+#: has no rounds: each of its repetitions is a whole process of each implementation, in turns.
+REPEAT = {"small": 2, "cli": 6, "large_image": 3, "table": 2, "rice": 3, "gzip": 3}
 #: Each (case, implementation) runs in this many fresh processes, the implementations taking
 #: turns (project, baseline, baseline, project, ...), so that a drift of the machine's load
 #: (other jobs share its 2 cores) falls on both; the median is over every repetition.

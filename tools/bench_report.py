@@ -19,7 +19,8 @@ STORE_NOTES = {
     "seaweedfs": "SeaweedFS serves a ranged GET from the chunks that hold the range, as S3 does.",
     "seaweedfs+latency": "SeaweedFS again, with every request of both implementations held 15 ms before it "
                          "is sent (`tools/bench_worker.py`): the round trip from Lambda to S3, which a store "
-                         "on loopback leaves out. Only the small files are run here: their cost is requests.",
+                         "on loopback leaves out. Only the small files are run here (also as whole "
+                         "processes): their cost is requests.",
 }
 IMPORT_TARGET_S = 0.6
 IMPORT_RSS_TARGET_MB = 120
@@ -56,6 +57,18 @@ def _rate_reps(m: dict[str, Any]) -> list[float]:
     return [m["objects"] / t for t in m["times_s"]]
 
 
+def _cpu(m: dict[str, Any]) -> float:
+    return m["cpu_s"]
+
+
+def _cpu_reps(m: dict[str, Any]) -> list[float]:
+    return list(m["cpu_times_s"])
+
+
+def _requests_per_file(m: dict[str, Any]) -> float:
+    return m["requests"] / m["objects"]
+
+
 def _peak(m: dict[str, Any]) -> float:
     return m["peak_delta_mib"]
 
@@ -83,13 +96,20 @@ FIGURES: dict[str, list[Figure]] = {
         Figure("throughput, SQS batches of 5", "files/s", _rate, (">=", 1.0), fmt="{:,.1f}",
                impl="pipeline_batch", per_rep=_rate_reps),
         Figure("throughput, one at a time", "files/s", _rate, fmt="{:,.1f}", per_rep=_rate_reps),
-        Figure("throughput, one at a time, S3 event", "files/s", _rate, fmt="{:,.1f}",
-               impl="pipeline_event", per_rep=_rate_reps),
-        Figure("S3 requests per file", "", lambda m: m["requests"] / m["objects"], fmt="{:,.1f}"),
-        Figure("S3 requests per file, S3 event", "", lambda m: m["requests"] / m["objects"], fmt="{:,.1f}",
-               impl="pipeline_event"),
+        # The default direct trigger: one notification an invocation, one object alone.
+        Figure("wall time, one at a time, S3 event", "s", _wall, ("<=", 1.0), impl="pipeline_event",
+               per_rep=_wall_reps),
+        Figure("S3 requests per file", "", _requests_per_file, fmt="{:,.1f}"),
+        Figure("S3 requests per file, S3 event", "", _requests_per_file, fmt="{:,.1f}", impl="pipeline_event"),
         Figure("bytes read", "MiB", _bytes, fmt="{:,.2f}"),
         Figure("peak memory", "MiB", _peak, fmt="{:,.0f}"),
+    ],
+    # Whole processes: `python -m handlers process` against the baseline's loop (tools/bench_process.py).
+    "cli": [
+        Figure("wall time, whole process", "s", _wall, ("<=", 1.0), impl="cli", per_rep=_wall_reps),
+        Figure("CPU time, whole process", "s", _cpu, impl="cli", per_rep=_cpu_reps),
+        Figure("S3 requests per file", "", _requests_per_file, fmt="{:,.1f}", impl="cli"),
+        Figure("peak RSS", "MiB", lambda m: m["peak_rss_mib"], fmt="{:,.0f}", impl="cli"),
     ],
     "large_image": _image_figures(peak_target=0.2),
     "table": [
@@ -189,13 +209,13 @@ def _spread(row: Row) -> str:
 
 
 def console_table(report: dict[str, Any]) -> str:
-    header = (f"{'store':<10} {'case':<30} {'figure':<22} {'project':>12} {'baseline':>12} {'ratio':>10} "
+    header = (f"{'store':<10} {'case':<32} {'figure':<22} {'project':>12} {'baseline':>12} {'ratio':>10} "
               f"{'target':>12}  result")
     lines = [header, "-" * len(header)]
     for row in rows(report):
         unit = f" ({row.figure.unit})" if row.figure.unit else ""
         lines.append(
-            f"{row.store:<10} {row.case_title:<30} {(row.figure.name + unit):<22} "
+            f"{row.store:<10} {row.case_title:<32} {(row.figure.name + unit):<22} "
             f"{_num(row.project, row.figure.fmt):>12} {_num(row.baseline, row.figure.fmt):>12} "
             f"{_ratio(row.ratio):>10} {_target(row.figure):>12}  {_verdict(row.met, row.borderline)}"
         )
@@ -355,6 +375,8 @@ def _missed_notes(report: dict[str, Any], store: str, all_rows: list[Row]) -> st
                  f"{project['bytes_read'] / n / MiB:,.2f} MiB read), "
                  f"the baseline {baseline['requests'] / n:.1f} ({baseline['source_requests'] / n:.1f}, "
                  f"{baseline['bytes_read'] / n / MiB:,.2f} MiB)")
+        if "cpu_s" in project and "cpu_s" in baseline:
+            facts += f"; CPU time {project['cpu_s']:.2f} s against {baseline['cpu_s']:.2f} s"
         stages = []
         for impl, label in (("pipeline", "project"), ("baseline", "baseline")):  # only these are profiled
             profile = impls.get(impl, {}).get("profile")
@@ -459,9 +481,10 @@ This run's inputs:
 
 {case_lines}
 
-Timed repetitions per process: {', '.join(f'{k}: {v}' for k, v in REPEAT.items())}; each
+Timed repetitions per process: {', '.join(f'{k}: {v}' for k, v in REPEAT.items() if k != 'cli')}; each
 (case, implementation) ran in {ROUNDS} processes, the implementations taking turns; one more
-`tracemalloc` repetition for {', '.join(sorted(TRACED))}. Load average
+`tracemalloc` repetition for {', '.join(sorted(TRACED))}. The whole-process case ran
+{REPEAT['cli']} processes of each side, taking turns, after an untimed one of each. Load average
 {report['machine'].get('loadavg_start', '?')} at the start of this run, {report.get('loadavg_end', '?')} at its end.
 """
 

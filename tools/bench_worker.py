@@ -29,7 +29,7 @@ import statistics
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 MiB = 1024 * 1024
@@ -228,10 +228,14 @@ def _clear(spec: dict[str, Any], keys: list[str]) -> None:
     """Remove the metadata documents of ``keys`` (untimed) with a client of our own."""
     import boto3
 
-    admin = boto3.client("s3", endpoint_url=spec["endpoint"])
+    clear_metadata(boto3.client("s3", endpoint_url=spec["endpoint"]), spec["output"], keys)
+
+
+def clear_metadata(client: Any, bucket: str, keys: Sequence[str]) -> None:
+    """Remove the metadata documents of ``keys`` from ``bucket``, so that the pipeline does them again."""
     names = [f"metadata/{key}.json" for key in keys]
     for start in range(0, len(names), 1000):
-        admin.delete_objects(Bucket=spec["output"], Delete={
+        client.delete_objects(Bucket=bucket, Delete={
             "Objects": [{"Key": name} for name in names[start:start + 1000]], "Quiet": True})
 
 
