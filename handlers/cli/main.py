@@ -169,8 +169,9 @@ def _ingest(
     one read in parts (or of a size not known yet) deletes alone, so that the others need not wait for it."""
     if item.ref is not None:
         assert client is not None
-        source: Source = S3Source(client, item.ref, settings.reads)
-        size = item.ref.size
+        s3_source = S3Source(client, item.ref, settings.reads)
+        source: Source = s3_source
+        size = s3_source.size_if_known()
     else:
         assert item.path is not None
         source = LocalSource(item.path, settings.reads, key=item.key)

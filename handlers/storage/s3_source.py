@@ -10,7 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from handlers.config import ReadSettings
 from handlers.documents import SourceDescription
-from handlers.errors import SourceChangedError, TransientError
+from handlers.errors import IngestError, SourceChangedError, TransientError
 from handlers.object_ref import ObjectRef
 from handlers.storage.interfaces import ReadStats
 from handlers.storage.reader import RangeReader
@@ -84,6 +84,16 @@ class S3Source:
             version_id=self.ref.version_id or _real_version(head.get("VersionId")),
         )
         return self.ref
+
+    def size_if_known(self) -> int | None:
+        """The object's size, from the event or from ``resolve``'s HEAD, sent now rather than in the
+        pipeline (it is not sent twice): a caller batching deletes needs it before the object starts.
+        None where that HEAD fails; the pipeline meets the same answer again and says what it means.
+        """
+        try:
+            return self.resolve().size
+        except IngestError:
+            return None
 
     def is_current(self) -> bool:
         """Whether the announced version is still the object's current one (one HEAD).
