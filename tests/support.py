@@ -8,7 +8,11 @@ with ``committed_event``; ``fail_gets`` injects S3 errors. Fixtures built on the
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,3 +165,45 @@ def fail_gets(status: int, code: str, key_part: str = "", method: str = "GET") -
 
     respond.calls = 0  # type: ignore[attr-defined]
     return respond
+
+
+# FITS written by hand -----------------------------------------------------------------------------
+
+def card(text: str) -> bytes:
+    """One header card: ``text`` padded to 80 columns (latin-1, so a test can write a non-ASCII byte)."""
+    return text.ljust(80).encode("latin-1")
+
+
+def blocks(data: bytes) -> bytes:
+    """``data`` padded with blanks to whole 2,880-byte blocks, as a header is."""
+    return data + b" " * (-len(data) % 2880)
+
+
+def image_bytes(data: Any, **cards: object) -> bytes:
+    """A FITS file of one primary image, ``data``, with ``cards`` added to its header."""
+    from astropy.io import fits
+
+    hdu = fits.PrimaryHDU(data)
+    for name, value in cards.items():
+        hdu.header[name] = value
+    buffer = io.BytesIO()
+    hdu.writeto(buffer)
+    return buffer.getvalue()
+
+
+_PEAK_RSS_PROBE = (
+    "import resource, sys\n"
+    "from handlers.cli.main import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def process_measuring_rss(paths: list[str], out: Path) -> tuple[subprocess.CompletedProcess[str], int]:
+    """``python -m handlers process PATHS --out OUT`` in a child process; its result and its peak RSS in bytes."""
+    run = subprocess.run([sys.executable, "-c", _PEAK_RSS_PROBE, "process", *paths, "--out", str(out)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=600)
+    peak = re.search(r"PEAK_RSS_KB (\d+)", run.stderr)
+    assert peak is not None, run.stderr[-3000:]
+    return run, int(peak.group(1)) * 1024

@@ -5,7 +5,6 @@ Every behaviour is seen through the module run as a child process, as a user run
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import subprocess
@@ -14,9 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astropy.io import fits
 
-from .support import DRIZZLE, FIXTURES, ROOT
+from .support import DRIZZLE, FIXTURES, ROOT, image_bytes
 
 GZIP, TILED = FIXTURES / "gzip_image.fits.gz", FIXTURES / "tile_compressed.fits.fz"
 
@@ -31,12 +29,7 @@ def cli(*args: str | Path, merged: bool = False, **env: str) -> subprocess.Compl
 
 
 def image(**cards: object) -> bytes:
-    hdu = fits.PrimaryHDU(np.arange(64, dtype=np.float32).reshape(8, 8))
-    for name, value in cards.items():
-        hdu.header[name] = value
-    buffer = io.BytesIO()
-    hdu.writeto(buffer)
-    return buffer.getvalue()
+    return image_bytes(np.arange(64, dtype=np.float32).reshape(8, 8), **cards)
 
 
 def non_ascii() -> bytes:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
-import re
 import subprocess
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -31,28 +29,11 @@ from handlers.pipeline import Outcome, process
 from handlers.storage.local_source import LocalSource
 from handlers.storage.outputs import FolderOutput
 
-from .support import ROOT
+from .support import blocks, card, process_measuring_rss
 
 MiB = 1024 * 1024
 #: The function's memory (terraform's default memory_size, 1024 MB), less what Lambda's runtime takes.
 RSS_LIMIT = 900 * MiB
-PROBE = (
-    "import resource, sys\n"
-    "from handlers.cli.main import main\n"
-    "code = main(sys.argv[1:])\n"
-    "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
-    "sys.exit(code)\n"
-)
-
-
-def card(text: str) -> bytes:
-    return text.ljust(80).encode("ascii")
-
-
-def blocks(data: bytes) -> bytes:
-    return data + b" " * (-len(data) % 2880)
-
-
 def primary(*cards: str, naxis: str = "NAXIS   =                    0") -> bytes:
     return blocks(b"".join(card(c) for c in ("SIMPLE  =                    T", "BITPIX  =                    8",
                                              naxis, "EXTEND  =                    T", *cards, "END")))
@@ -144,10 +125,8 @@ def issue_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Comp
         paths.append(str(folder / name))
     out = folder / "out"
     started = time.monotonic()
-    run = subprocess.run([sys.executable, "-c", PROBE, "process", *paths, "--out", str(out)],
-                         capture_output=True, text=True, cwd=ROOT, timeout=600)
+    run, peak = process_measuring_rss(paths, out)
     elapsed = time.monotonic() - started
-    peak = int(re.search(r"PEAK_RSS_KB (\d+)", run.stderr).group(1)) * 1024  # type: ignore[union-attr]
     return run, out, peak, elapsed
 
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import re
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,36 +17,10 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from .support import DRIZZLE, ROOT
+from .support import DRIZZLE, blocks, card, image_bytes, process_measuring_rss
 
 MiB = 1024 * 1024
 PEAK_LIMIT = 512 * MiB
-PROBE = (
-    "import resource, sys\n"
-    "from handlers.cli.main import main\n"
-    "code = main(sys.argv[1:])\n"
-    "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
-    "sys.exit(code)\n"
-)
-
-
-def card(text: str) -> bytes:
-    return text.ljust(80).encode("latin-1")
-
-
-def blocks(data: bytes) -> bytes:
-    return data + b" " * (-len(data) % 2880)
-
-
-def image_bytes(data: np.ndarray, **cards: object) -> bytes:
-    hdu = fits.PrimaryHDU(data)
-    for name, value in cards.items():
-        hdu.header[name] = value
-    buffer = io.BytesIO()
-    hdu.writeto(buffer)
-    return buffer.getvalue()
-
-
 def no_end_header() -> bytes:
     """A header that never ends: 30 MB of cards, far past MAX_HEADER_CARDS."""
     head = b"".join(card(text) for text in (
@@ -139,9 +111,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Co
         path.write_bytes(make())
         paths.append(str(path))
     out = folder / "out"
-    run = subprocess.run([sys.executable, "-c", PROBE, "process", *paths, "--out", str(out)],
-                         capture_output=True, text=True, cwd=ROOT, timeout=600)
-    peak = int(re.search(r"PEAK_RSS_KB (\d+)", run.stderr).group(1)) * 1024  # type: ignore[union-attr]
+    run, peak = process_measuring_rss(paths, out)
     return run, out, peak
 
 

@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
     stats: dict[str, Any] = {"requests": 0, "source_requests": 0, "bytes_read": 0,
-                             "start_rss_mib": _status("VmRSS") / MiB}
+                             "start_rss_mib": proc_status("VmRSS") / MiB}
     _hook_clients(stats, options.inbox, options.latency_ms)
     sys.argv = [options.module, *options.args]
     status: int | str | None = 0
@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = exc.code
     finally:
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        stats.update(cpu_s=usage.ru_utime + usage.ru_stime, peak_rss_mib=_status("VmHWM") / MiB,
+        stats.update(cpu_s=usage.ru_utime + usage.ru_stime, peak_rss_mib=proc_status("VmHWM") / MiB,
                      exit_status=status if isinstance(status, int) or status is None else 1)
         options.stats.write_text(json.dumps(stats))
     return 0 if status is None else status if isinstance(status, int) else 1
@@ -97,7 +97,7 @@ def _hook_clients(stats: dict[str, Any], inbox: str | None, latency_ms: float) -
     Session.create_client = create_hooked  # type: ignore[method-assign]
 
 
-def _status(field: str) -> int:
+def proc_status(field: str) -> int:
     """A size from /proc/self/status (VmRSS: resident now; VmHWM: its peak), in bytes."""
     with open(f"/proc/{os.getpid()}/status") as status:
         for line in status:

@@ -32,6 +32,8 @@ import tracemalloc
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from tools.bench_process import proc_status
+
 MiB = 1024 * 1024
 #: Processes the given objects; returns the bytes read from them and the requests sent to them.
 Run = Callable[[list[str]], tuple[int, int]]
@@ -51,7 +53,7 @@ def main(argv: list[str]) -> int:
     _clear(spec, [spec["warmup_key"]])
     run([spec["warmup_key"]])
     gc.collect()
-    rest_rss = _status("VmRSS")
+    rest_rss = proc_status("VmRSS")
 
     times, bytes_read, source_requests, requests, peak_rss = [], 0, 0, 0, 0
     for _ in range(spec["repeat"]):
@@ -62,7 +64,7 @@ def main(argv: list[str]) -> int:
         t0 = time.perf_counter()
         bytes_read, source_requests = run(spec["keys"])
         times.append(time.perf_counter() - t0)
-        peak_rss = max(peak_rss, _status("VmHWM"))
+        peak_rss = max(peak_rss, proc_status("VmHWM"))
         requests = counter["n"]
     result: dict[str, Any] = {
         "impl": spec["impl"],
@@ -233,19 +235,12 @@ def _clear(spec: dict[str, Any], keys: list[str]) -> None:
 
 def clear_metadata(client: Any, bucket: str, keys: Sequence[str]) -> None:
     """Remove the metadata documents of ``keys`` from ``bucket``, so that the pipeline does them again."""
-    names = [f"metadata/{key}.json" for key in keys]
+    from handlers.layout import metadata_key  # not at import: the worker times the package's own import
+
+    names = [metadata_key(key) for key in keys]
     for start in range(0, len(names), 1000):
         client.delete_objects(Bucket=bucket, Delete={
             "Objects": [{"Key": name} for name in names[start:start + 1000]], "Quiet": True})
-
-
-def _status(field: str) -> int:
-    """A size from /proc/self/status (VmRSS: resident now; VmHWM: its peak), in bytes."""
-    with open(f"/proc/{os.getpid()}/status") as status:
-        for line in status:
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def _reset_peak() -> None:
