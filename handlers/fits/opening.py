@@ -134,20 +134,17 @@ def scan_header(stream: ByteStream, offset: int, max_cards: int) -> bytes:
     stream.seek(offset)
     blocks: list[bytes] = []
     per_block = BLOCK // CARD
-    while len(blocks) <= max_cards // per_block:  # through the block that holds card number max_cards
+    while len(blocks) * per_block <= max_cards:  # through the block that holds card number max_cards
         chunk = stream.read(BLOCK)  # block by block: no byte past the END's block is asked for
+        end = next((start for start in range(0, len(chunk) - CARD + 1, CARD)
+                    if chunk[start : start + KEYWORD_LENGTH] == _END), None)
+        if end is not None:
+            if len(blocks) * per_block + end // CARD > max_cards:
+                break
+            return b"".join([*blocks, chunk[: end + CARD]])
         blocks.append(chunk)
-        for start in range(0, len(chunk) - CARD + 1, CARD):
-            if chunk[start : start + KEYWORD_LENGTH] == _END:
-                if (len(blocks) - 1) * per_block + start // CARD > max_cards:
-                    break
-                blocks[-1] = chunk[: start + CARD]
-                return b"".join(blocks)
-        else:
-            if len(chunk) < BLOCK:
-                return b"".join(blocks)
-            continue
-        break
+        if len(chunk) < BLOCK:
+            return b"".join(blocks)
     raise HeaderCardsLimitError(
         f"the header at byte {offset:,} has no END card within MAX_HEADER_CARDS ({max_cards:,}) cards"
     )
