@@ -120,23 +120,33 @@ class Processor(TypedDict):
     requests: int
 
 
-class Summary(TypedDict):
-    """Observation fields named after IVOA ObsCore (``filter`` is not ObsCore's)."""
-
-    dataproduct_type: str | None
+class IdentityFields(TypedDict):
     obs_collection: str | None
     facility_name: str | None
     instrument_name: str | None
     target_name: str | None
     obs_id: str | None
+    #: Not an ObsCore column, but what users search by.
+    filter: str | None
+
+
+class SpatialFields(TypedDict):
     s_ra: float | None
     s_dec: float | None
     s_fov: float | None
     s_region: str | None
+
+
+class TemporalFields(TypedDict):
     t_min: float | None
     t_max: float | None
     t_exptime: float | None
-    filter: str | None
+
+
+class Summary(IdentityFields, SpatialFields, TemporalFields):
+    """The observation's IVOA ObsCore record (``obscore.columns``), by group of fields."""
+
+    dataproduct_type: str | None
 
 
 class MetadataDocument(TypedDict):

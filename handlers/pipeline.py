@@ -172,7 +172,7 @@ def _metadata_body(source: Source, description: SourceDescription, extraction: E
     still does not encode, or a summary that fails, refuses the input with a record, before
     anything is written.  The same bytes would fail the same way, so a retry cannot help.
     """
-    from handlers.fits.summary import observation_summary
+    from handlers.obscore.record import observation_summary
 
     try:
         notes: list[str] = []

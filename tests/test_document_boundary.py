@@ -171,12 +171,12 @@ def test_a_header_value_json_cannot_hold_is_encoded_in_the_metadata(tmp_path: Pa
 
 def summary_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     """The summary raises what no reader of header values catches, as an astropy routine might."""
-    from handlers.fits import summary
+    from handlers.obscore import record
 
     def fail(*_: Any) -> None:
         raise OverflowError("(34, 'Numerical result out of range')")
 
-    monkeypatch.setattr(summary, "observation_summary", fail)
+    monkeypatch.setattr(record, "observation_summary", fail)
 
 
 def test_an_input_that_cannot_be_described_is_refused_with_a_record_and_leaves_no_thumbnail(

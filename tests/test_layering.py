@@ -46,3 +46,11 @@ def test_the_fits_sizes_are_defined_once() -> None:
     definition = re.compile(r"^\s*(\w+)\s*(?::\s*\w+)?\s*=\s*(2880|80)\s*$", re.M)
     found = {m: definition.findall((PACKAGE / m).read_text()) for m in MODULES}
     assert {m: names for m, names in found.items() if names} == {"fits/format.py": [("BLOCK", "2880"), ("CARD", "80")]}
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if m.startswith("obscore/")])
+def test_the_obscore_record_is_pure(module: str) -> None:
+    """The record is derived from documents alone: no storage, no AWS, no pipeline."""
+    reached = {name for name in imports_of(module)
+               if name.startswith(("handlers.storage", "handlers.aws", "handlers.pipeline", "handlers.cli"))}
+    assert not reached, f"{module} imports {sorted(reached)}"

@@ -16,13 +16,13 @@ from astropy.io.fits.hdu.base import ExtensionHDU
 from astropy.time import Time
 
 from handlers.fits.hdu import describe_hdu
-from handlers.fits.summary import observation_summary
+from handlers.obscore.record import observation_summary
 
 RA, DEC = 11.354, 40.6477
 SCALE = 0.05 / 3600  # degrees per pixel
 KEYS = [
-    "dataproduct_type", "obs_collection", "facility_name", "instrument_name", "target_name", "obs_id",
-    "s_ra", "s_dec", "s_fov", "s_region", "t_min", "t_max", "t_exptime", "filter",
+    "dataproduct_type", "obs_collection", "obs_id", "target_name", "s_ra", "s_dec", "s_fov", "s_region",
+    "t_min", "t_max", "t_exptime", "facility_name", "instrument_name", "filter",
 ]
 
 
@@ -205,7 +205,7 @@ def test_odd_values_are_null_and_logged(caplog):
         "DATE-OBS": "14.08.2004", "DATE-END": 53000, "RA_TARG": True, "DEC_TARG": 0.0,
         "RA": "25:00:00", "DEC": "+10:00:00", "OBJCTRA": 10.0, "OBJCTDEC": 100.0, "FILTER": None,
     }
-    with caplog.at_level(logging.WARNING, logger="handlers.fits.summary"):
+    with caplog.at_level(logging.WARNING, logger="handlers.obscore.readers"):
         summary = observation_summary([document(keywords, shape=[0])])
 
     assert summary == dict.fromkeys(KEYS)
@@ -235,7 +235,7 @@ def test_wcs_in_an_unknown_frame_falls_back_to_keywords(caplog):
     image = document({}, type="ImageHDU", shape=[10, 10], wcs=wcs)
     hdus = [document({"RA_TARG": RA, "DEC_TARG": DEC}), image]
 
-    with caplog.at_level(logging.WARNING, logger="handlers.fits.summary"):
+    with caplog.at_level(logging.WARNING, logger="handlers.obscore.readers"):
         summary = observation_summary(hdus)
 
     assert position(summary) == (RA, DEC)
@@ -245,7 +245,7 @@ def test_wcs_in_an_unknown_frame_falls_back_to_keywords(caplog):
 
 def test_pre_1999_fits_dates_are_read_as_the_1900s() -> None:
     """'DD/MM/YY' was the FITS date format before 1999 (astropy's own test data has them)."""
-    from handlers.fits.summary import observation_summary
+    from handlers.obscore.record import observation_summary
 
     cards = [{"keyword": "DATE-OBS", "value": "06/01/96", "comment": ""},
              {"keyword": "TIME-OBS", "value": "08:56:00", "comment": ""}]

@@ -1,1 +1,1 @@
-"""Reading FITS: opening and checks, the HDU walk, cards, HDU documents, WCS, summary, thumbnails."""
+"""Reading FITS: opening and checks, the HDU walk, cards, HDU documents, WCS, thumbnails."""
