@@ -12,8 +12,6 @@ class ObjectRef:
     """One object version announced by an event; the key is decoded.
 
     ``removed`` marks a deletion: the object's derived outputs are to be removed.
-    ``notified``: an S3 notification announced the version as just written, so it has
-    almost surely not been processed yet (a Batch Operations task or a URI may be a re-run).
     """
 
     bucket: str
@@ -23,7 +21,6 @@ class ObjectRef:
     size: int | None = None
     sequencer: str | None = None
     removed: bool = False
-    notified: bool = False
 
     @property
     def uri(self) -> str:

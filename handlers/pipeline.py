@@ -14,10 +14,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum, StrEnum
+from functools import partial
 from typing import Any
 
 from handlers import __version__
@@ -154,13 +156,14 @@ def _process(source: Source, out: OutputRoot, settings: Settings, deadline: Dead
 def _checks_for_earlier_run(source: Source, description: SourceDescription, settings: Settings) -> bool:
     """Whether to look for an earlier run's metadata (one HEAD) before reading the object.
 
-    A version that a notification announced as just written has almost surely not been
-    processed; when it is small enough to be read in one GET, it is read straight away,
-    and the conditional write of its metadata tells whether an earlier document existed
-    (a rare re-delivery is then processed again).  A re-run (Batch Operations, URIs, the
-    CLI) or a larger object is checked first, so that one already done is skipped unread.
+    An object small enough to be read in one GET is read by a request sent anyway (a
+    notification's object by its first; a URI's by the GET that learns its size), so
+    asking first would cost a request on every first run to spare only the writes of a
+    re-run: it is processed, and the conditional write of its metadata tells whether an
+    earlier document existed (a re-run or re-delivery is then processed again, to the same
+    outputs).  A larger object is checked first, so that one already done is skipped unread.
     """
-    return not (source.notified and settings.reads.fetches_whole(description["size"] or 0))
+    return not source.reads_whole_in_one_request(description["size"] or 0)
 
 
 def _metadata_body(source: Source, description: SourceDescription, extraction: Extraction) -> tuple[bytes, list[str]]:
@@ -211,20 +214,36 @@ def _write(
     Where an earlier document existed, some of its thumbnails may have no counterpart
     now (one listing finds them).
     """
-    undo_on_fault = earlier is EarlierRun.ABSENT
-    written = _put_thumbnails_and_delete_error(out, thumbnails, error_key(key), pool, undo_on_fault)
+    take_back = partial(_take_back, out, key, earlier=earlier)
+    written = _put_thumbnails_and_delete_error(out, thumbnails, error_key(key), pool, take_back)
     try:
         tags = {SOURCE_ETAG: identity["etag"], SOURCE_VERSION: identity["version_id"]}
-        earlier = _put_metadata(out, metadata_key(key), body, tags, earlier)
+        found = _put_metadata(out, metadata_key(key), body, tags, earlier)
     except BaseException:  # not only the store's faults: nothing may point at thumbnails of no document
-        if undo_on_fault:
-            _delete_written(out, written)
+        take_back(written)
         raise
     written.append(metadata_key(key))
-    if earlier is EarlierRun.PRESENT:
+    if found is EarlierRun.PRESENT:
         for stale in set(out.children(thumbnail_prefix(key))) - set(written):
             out.delete(stale)
     return written
+
+
+def _take_back(out: OutputRoot, key: str, written: list[str], earlier: EarlierRun) -> None:
+    """After a fault, delete the thumbnails written, unless an earlier document may name them.
+
+    Where that was not asked before (a small object goes straight to its conditional
+    write), one HEAD asks now: faults are rare.  If it fails too, they stay, to be
+    written again by the retry.
+    """
+    if earlier is EarlierRun.UNKNOWN and written:
+        try:
+            earlier = EarlierRun.ABSENT if out.recorded_source(metadata_key(key)) is None else EarlierRun.PRESENT
+        except Exception as exc:
+            logger.warning("could not ask for %s after a failed write: %s: %s", metadata_key(key),
+                           type(exc).__name__, exc)
+    if earlier is EarlierRun.ABSENT:
+        _delete_written(out, written)
 
 
 def _put_metadata(out: OutputRoot, key: str, body: bytes, tags: dict[str, str], earlier: EarlierRun) -> EarlierRun:
@@ -242,13 +261,17 @@ def _put_metadata(out: OutputRoot, key: str, body: bytes, tags: dict[str, str], 
 
 
 def _put_thumbnails_and_delete_error(
-    out: OutputRoot, thumbnails: list[tuple[str, bytes]], error: str, pool: ThreadPoolExecutor, undo_on_fault: bool
+    out: OutputRoot,
+    thumbnails: list[tuple[str, bytes]],
+    error: str,
+    pool: ThreadPoolExecutor,
+    take_back: Callable[[list[str]], None],
 ) -> list[str]:
     """PUT every thumbnail and DELETE ``error`` (an earlier version's record), all concurrently.
 
-    On a fault of any class, delete the thumbnails written (if ``undo_on_fault``) and raise it.  The error
-    record goes before the metadata is written: it describes a version older than this one either way.
-    The DELETE is sent from this thread, which may wait there for the batch's other objects
+    On a fault of any class, once every PUT is done, ``take_back`` the thumbnails written and raise it.
+    The error record goes before the metadata is written: it describes a version older than this one
+    either way.  The DELETE is sent from this thread, which may wait there for the batch's other objects
     (a bucket's deletes are batched); the pool's threads never wait on another object.
     """
     puts = [(key, pool.submit(out.put, key, png, "image/png")) for key, png in thumbnails]
@@ -259,8 +282,7 @@ def _put_thumbnails_and_delete_error(
         faults = [exc]
     faults += [fault for _, put in puts if (fault := put.exception()) is not None]
     if faults:
-        if undo_on_fault:
-            _delete_written(out, [key for key, put in puts if put.exception() is None])
+        take_back([key for key, put in puts if put.exception() is None])
         raise faults[0]
     return [key for key, _ in puts]
 

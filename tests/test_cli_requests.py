@@ -18,8 +18,8 @@ KEYS = [f"night/{n}.fits" for n in range(5)]
 def test_s3_inputs_run_together_delete_their_error_records_in_one_request(
     s3: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """URIs say no size: the HEAD the pipeline sends anyway tells, before the objects start, that each
-    is read in one GET, so their deletes are the batch's (one DeleteObjects, not five DeleteObject)."""
+    """URIs say no size: the first GET, sent anyway, tells before the objects start that each is read
+    whole by it, so their deletes are the batch's (one DeleteObjects, not five DeleteObject)."""
     for key in KEYS:
         upload(s3, key)
     barrier = threading.Barrier(len(KEYS), timeout=30)
@@ -45,5 +45,7 @@ def test_s3_inputs_run_together_delete_their_error_records_in_one_request(
     assert "5 input(s): 5 processed" in capsys.readouterr().out
     (log,) = logs
     assert (log.count("DeleteObjects"), log.count("DeleteObject")) == (1, 0)
-    assert log.count("HeadObject", INBOX) == len(KEYS)  # one HEAD of each source, as before
+    assert log.count("GetObject", INBOX) == len(KEYS) and log.count("HeadObject") == 0  # no HEAD at all
+    # Each file: its GET, two thumbnails and its metadata; and the one DeleteObjects of them all.
+    assert len(log.calls) == 4 * len(KEYS) + 1
     assert len([key for key in output_keys(s3) if key.startswith("metadata/")]) == len(KEYS)

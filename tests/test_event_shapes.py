@@ -10,12 +10,8 @@ import pytest
 from fixtures.sample_events import SECOND_KEY, retarget
 from handlers import ingest
 from handlers.aws.events import (
-    is_batch_operations_event,
-    is_sqs_event,
-    refs_from_batch_operations,
     refs_from_notification,
     refs_from_sqs_body,
-    refs_from_uris,
 )
 from handlers.object_ref import ObjectRef
 
@@ -60,21 +56,6 @@ def test_each_shape_lands_outputs_at_the_decoded_key(s3: Any, context: Any, shap
         assert [r["resultCode"] for r in result["results"]] == ["Succeeded"]
 
 
-@pytest.mark.parametrize("shape", CREATED_SHAPES)
-def test_only_a_notification_announces_a_new_write(shape: str) -> None:
-    """A Batch Operations task or a URI may be a re-run: only those are checked before reading."""
-    event = committed_event(shape)
-    if is_sqs_event(event):
-        refs = [ref for record in event["Records"] for ref in refs_from_sqs_body(record["body"])]
-    elif is_batch_operations_event(event):
-        refs = [ref for _, ref in refs_from_batch_operations(event)]
-    elif "uris" in event:
-        refs = refs_from_uris(event)
-    else:
-        refs = refs_from_notification(event)
-    assert refs and {ref.notified for ref in refs} == {not shape.startswith(("s3_batch", "uris"))}
-
-
 @pytest.mark.parametrize("shape", ["s3_test_event.json", "sqs_s3_test_event.json"])
 def test_test_events_write_nothing(s3: Any, context: Any, shape: str) -> None:
     result = ingest.handler(committed_event(shape), context)
@@ -86,7 +67,7 @@ def test_s3_key_unquote_plus() -> None:
     """S3 notifications encode a space as '+' and a '+' as '%2B' (regression guard)."""
     event = {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
                           "s3": {"bucket": {"name": "b"}, "object": {"key": "a+b%2Bc%C3%BC.fits"}}}]}
-    assert refs_from_notification(event) == [ObjectRef("b", "a b+cü.fits", notified=True)]
+    assert refs_from_notification(event) == [ObjectRef("b", "a b+cü.fits")]
 
 
 def test_eventbridge_keys_are_taken_as_they_are() -> None:

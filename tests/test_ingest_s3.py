@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -15,8 +16,12 @@ from PIL import Image
 from handlers import ingest
 from handlers.aws import warm
 from handlers.aws.worker import sqs_event
+from handlers.config import ReadSettings
 from handlers.errors import ConfigurationError, RecursiveTriggerError, TransientError
+from handlers.object_ref import ObjectRef
+from handlers.pipeline import Status, process
 from handlers.storage.outputs import BucketOutput
+from handlers.storage.s3_source import S3Source
 
 from .support import (
     DRIZZLE,
@@ -66,10 +71,13 @@ def test_drizzle_file_gives_metadata_and_two_thumbnails(s3: Any, requests_sent: 
         assert len(doc["hdus"]) == len(hdul)
         assert [c["keyword"] for c in sci["cards"]] == list(hdul[1].header.keys())
     # What reading cost is counted, and matches what the client really sent.
-    # HEAD (a URI carries no size), then one GET of the whole object (89 KB, under
-    # READ_WHOLE_OBJECT_BYTES) as the key's current version: it is the currency check too.
-    assert doc["processor"]["requests"] == requests_sent.on_bucket(INBOX) == 2
-    assert [call[0] for call in requests_sent.calls if call[1] == INBOX] == ["HeadObject", "GetObject"]
+    # One GET of the first READ_WHOLE_OBJECT_BYTES (a URI carries no size): its Content-Range tells
+    # the size, and the object (89 KB) is in its body, read as the key's current version: no HEAD.
+    assert doc["processor"]["requests"] == requests_sent.on_bucket(INBOX) == 1
+    assert [call[0] for call in requests_sent.calls if call[1] == INBOX] == ["GetObject"]
+    # Its thumbnails, the DELETE of any error record and the metadata, written on condition that
+    # none is there: the condition tells whether an earlier run wrote one, with no HEAD of it first.
+    assert sorted(call[0] for call in requests_sent.calls if call[1] == OUTPUT) == ["DeleteObject", *["PutObject"] * 3]
     assert doc["processor"]["bytes_read"] == DRIZZLE.stat().st_size  # 89 KB: read once, never twice
     png = s3.get_object(Bucket=OUTPUT, Key=sci["thumbnail"])
     assert png["ContentType"] == "image/png"
@@ -90,16 +98,20 @@ def test_thumbnail_pixels_follow_the_fits_data(s3: Any, context: Any) -> None:
     assert pixels[-6:, :6].min() == 255 and pixels[:-6, :].max() == 0 and pixels[:, 6:].max() == 0
 
 
-def test_redelivery_is_skipped_with_one_head_and_no_read(
+def test_a_rerun_of_a_larger_object_is_skipped_with_one_head_and_no_read(
     s3: Any, requests_sent: RequestLog, context: Any
 ) -> None:
+    """Over READ_WHOLE_OBJECT_BYTES, the first GET's body is left unread until the metadata's HEAD has spoken."""
     upload(s3, KEY)
-    event = {"uris": [f"s3://{INBOX}/{KEY}"]}
-    ingest.handler(event, context)
+    ingest.handler({"uris": [f"s3://{INBOX}/{KEY}"]}, context)
     first = outputs(s3)
     requests_sent.calls.clear()
-    assert ingest.handler(event, context)["outcomes"][0]["status"] == "skipped"
-    assert requests_sent.count("GetObject") == 0 and requests_sent.count("PutObject") == 0
+    config = replace(warm.settings(), reads=ReadSettings(whole_object=65536))  # the drizzle file has 89 KB
+    source = S3Source(warm.s3_client(), ObjectRef(INBOX, KEY), config.reads)
+    outcome = process(source, BucketOutput(warm.s3_client(), OUTPUT), config)
+    assert outcome.status is Status.SKIPPED and (outcome.requests, outcome.bytes_read) == (1, 0)
+    assert [call[0] for call in requests_sent.calls] == ["GetObject", "HeadObject"]
+    assert requests_sent.count("PutObject") == 0
     second = outputs(s3)
     assert first == second
 
@@ -115,17 +127,23 @@ def test_a_notified_small_object_is_processed_without_asking_first(
                                f"thumbnails/{KEY}/2-WHT_F850LP.png"]
 
 
-def test_a_redelivered_notification_is_processed_again_to_the_same_outputs(
-    s3: Any, requests_sent: RequestLog, context: Any
+@pytest.mark.parametrize("by", ["notification", "uri"])
+def test_a_redelivered_small_object_is_processed_again_to_the_same_outputs(
+    s3: Any, requests_sent: RequestLog, context: Any, by: str
 ) -> None:
-    event = created(s3, KEY)
+    """A re-delivered notification, or a re-run by URI: the object's one GET reads it whole either way."""
+    if by == "notification":
+        event = created(s3, KEY)
+    else:
+        upload(s3, KEY)
+        event = {"uris": [f"s3://{INBOX}/{KEY}"]}
     ingest.handler(event, context)
     first = outputs(s3)
     requests_sent.calls.clear()
     assert ingest.handler(event, context)["outcomes"][0]["status"] == "processed"
     # The conditional write of the metadata met the first document: written over, thumbnails listed.
     assert requests_sent.count("PutObject") == 2 + 2 and requests_sent.count("ListObjectsV2") == 1
-    assert requests_sent.count("HeadObject") == 0
+    assert requests_sent.count("HeadObject") == 0 and requests_sent.count("GetObject") == 1
     second = outputs(s3)
     assert second.keys() == first.keys()
     assert all(second[k] == first[k] for k in first if k.endswith(".png"))
@@ -307,7 +325,7 @@ class _ResetMidBody:
 
 
 def test_a_connection_reset_mid_body_is_read_again(s3: Any, requests_sent: RequestLog, context: Any) -> None:
-    upload(s3, KEY)
+    etag = upload(s3, KEY)["ETag"]
     resets: list[str] = []
 
     def reset_first_get(request: Any, **_: Any) -> AWSResponse | None:
@@ -315,7 +333,7 @@ def test_a_connection_reset_mid_body_is_read_again(s3: Any, requests_sent: Reque
             return None
         resets.append(request.url)
         size = DRIZZLE.stat().st_size
-        headers = {"Content-Length": str(size), "Content-Range": f"bytes 0-{size - 1}/{size}"}
+        headers = {"Content-Length": str(size), "Content-Range": f"bytes 0-{size - 1}/{size}", "ETag": etag}
         return AWSResponse(request.url, 206, headers, _ResetMidBody())
 
     warm.s3_client().meta.events.register_first("before-send.s3.GetObject", reset_first_get)

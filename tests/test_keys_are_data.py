@@ -111,7 +111,8 @@ def test_a_rerun_a_rejection_and_a_removal_find_the_same_files(s3: Any, tmp_path
     out = FolderOutput(root)
     key = "../night//t.fits"
     assert ingest(s3, key, out).status is Status.PROCESSED
-    config = settings()
+    # Read in more than one GET, the object is looked for first, with recorded_source.
+    config = Settings.from_env({"OUTPUT_BUCKET": OUTPUT, "READ_WHOLE_OBJECT_BYTES": "65536"})  # 89 KB
     again = process(S3Source(s3, ObjectRef(bucket=INBOX, key=key), config.reads), out, config)
     assert again.status is Status.SKIPPED
     assert ingest(s3, key, out, b"not FITS at all").status is Status.REJECTED

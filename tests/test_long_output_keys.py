@@ -76,8 +76,8 @@ def test_a_thumbnail_key_over_the_limit_rejects_the_input_before_any_write(s3: A
     key = "y" * 995 + ".fits"
     assert len(metadata_key(key)) <= S3_KEY_BYTES < len(thumbnail_key(key, 1, "SCI_F850LP"))
     out, stub = stubbed_output()
-    not_found(stub, metadata_key(key))
     put(stub, error_key(key))
+    not_found(stub, metadata_key(key))  # read in one GET, it did not ask first: a rejection asks
     with stub:
         outcome = run(s3, key, out)
     stub.assert_no_pending_responses()
@@ -89,10 +89,10 @@ def test_s3s_key_too_long_answer_is_the_inputs_error_not_a_transient_fault(s3: A
     """A store that refuses a key S3 would hold (a shorter limit) answers KeyTooLongError: recorded, not retried."""
     key = "obs/refused.fits"
     out, stub = stubbed_output()
-    not_found(stub, metadata_key(key))
     stub.add_response("delete_object", {}, expected_params={"Bucket": OUTPUT, "Key": error_key(key)})
     stub.add_client_error("put_object", "KeyTooLongError", "Your key is too long", 400)
     put(stub, error_key(key))
+    not_found(stub, metadata_key(key))  # read in one GET, it did not ask first: a rejection asks
     with stub:
         outcome = run(s3, key, out, header_only_fits())
     stub.assert_no_pending_responses()

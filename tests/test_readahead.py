@@ -21,7 +21,7 @@ from PIL import Image
 from fixtures.builders import star_field, tile_compressed
 from handlers import ingest
 from handlers.aws import warm
-from handlers.config import Settings
+from handlers.config import ReadSettings, Settings
 from handlers.fits.thumbnails import plan_thumbnail, reduce_image, render_png
 from handlers.storage.readahead import PartStream
 
@@ -132,7 +132,10 @@ def test_a_plain_image_plane_is_fetched_once_in_parts(
     doc = read_json(s3, "metadata/deep/field.fits.json")
     plane = pixels.nbytes
     ranges = requests_sent.gets_on(INBOX)
-    assert len(ranges) == 1 + -(-plane // (512 * KiB))  # the header block, then the plane's parts
+    # The GET that learns the size (its body left unread: the object is over READ_WHOLE_OBJECT_BYTES),
+    # the header block, then the plane's parts.
+    assert ranges[0] == f"bytes=0-{ReadSettings().whole_object - 1}"
+    assert len(ranges) == 2 + -(-plane // (512 * KiB))
     assert doc["processor"]["bytes_read"] == 64 * KiB + plane
     png = read_output(s3, "thumbnails/deep/field.fits/0-PRIMARY.png")
     assert png == reference_png(pixels.astype(np.float64))
@@ -145,5 +148,8 @@ def test_a_small_object_costs_one_get(s3: Any, requests_sent: RequestLog, contex
 
     ingest.handler({"uris": [f"s3://{INBOX}/obs/{path.name}"]}, context)
 
-    assert requests_sent.gets_on(INBOX) == [f"bytes=0-{path.stat().st_size - 1}"]
+    # The first READ_WHOLE_OBJECT_BYTES asked for, to learn the size: the object is all of them.
+    assert path.stat().st_size < ReadSettings().whole_object
+    assert requests_sent.gets_on(INBOX) == [f"bytes=0-{ReadSettings().whole_object - 1}"]
+    assert requests_sent.on_bucket(INBOX) == 1
     assert len(output_keys(s3, prefix=f"thumbnails/obs/{path.name}/")) >= 1

@@ -73,5 +73,5 @@ def test_each_stage_and_each_s3_call_is_a_subsegment(moto_endpoint: str) -> None
     for stage in ("## handler", "## resolve", "## read", "## thumbnail", "## write"):
         assert stage in names, names
     operations = {d.get("aws", {}).get("operation") for d in documents if d["name"] == "s3"}
-    assert {"HeadObject", "GetObject", "PutObject"} <= operations
+    assert {"GetObject", "PutObject", "DeleteObject"} <= operations
     assert all(d["trace_id"] == "1-5759e988-bd862e3fe1be46a994272793" for d in documents if "trace_id" in d)

@@ -50,8 +50,8 @@ def _pipeline_stages(table: dict[Key, tuple[Any, ...]]) -> dict[str, float]:
                          for name in ("put", "delete"))
     return {
         "total": _cum(table, "handlers/pipeline.py", "process"),
-        # The source's HEAD, the HEAD of the output that tells a redelivered event, and the
-        # HEAD that checks a large source is still current before writing.
+        # The source's first GET (a URI's: it reads a small object whole), the HEAD of the output
+        # that tells a re-run of a large object, and the HEAD that checks a large source is still current.
         "resolve": _cum(table, H, "resolve", "is_current")
         + (_cum(table, H, "_already_done") or _cum(table, "handlers/storage/outputs.py", "recorded_source")),
         # Opening the file, parsing each header, describing it (cards, WCS), skipping data units.

@@ -122,8 +122,7 @@ def _implementation(spec: dict[str, Any]) -> tuple[Run, Any]:
             # What an S3 notification carries: the size and eTag, so no HEAD is needed (looked up untimed).
             for key in refs:
                 head = client.head_object(Bucket=inbox, Key=key)
-                refs[key] = ObjectRef(inbox, key, etag=head["ETag"].strip('"'), size=head["ContentLength"],
-                                      notified=True)
+                refs[key] = ObjectRef(inbox, key, etag=head["ETag"].strip('"'), size=head["ContentLength"])
 
         def run_pipeline(key: str) -> tuple[int, int]:
             source = S3Source(client, refs[key], settings.reads)

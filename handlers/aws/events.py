@@ -86,7 +86,6 @@ def _refs_from_record(record: Mapping[str, Any]) -> list[ObjectRef]:
             size=obj.get("size"),
             sequencer=obj.get("sequencer"),
             removed=removed,
-            notified=True,
         )
     ]
 
@@ -107,7 +106,6 @@ def _refs_from_eventbridge(event: Mapping[str, Any]) -> list[ObjectRef]:
             size=obj.get("size"),
             sequencer=obj.get("sequencer"),
             removed=event.get("detail-type") == "Object Deleted",
-            notified=True,
         )
     ]
 

@@ -91,7 +91,7 @@ def ingest_object(ref: ObjectRef, deadline: Deadline, deletes: BatchedDeletes | 
         )
     source = S3Source(warm.s3_client(), ref, config.reads)
     # An object read in parts takes long: the batch does not wait for it.  A URI says no size: the
-    # source's HEAD tells, where other objects run beside it (a removal or a lone object need not ask).
+    # source's first GET tells, where other objects run beside it (a removal or a lone object need not ask).
     size = source.size_if_known() if deletes is not None and not ref.removed else ref.size
     read_in_one_get = size is not None and config.reads.fetches_whole(size)
     batched = deletes if deletes is not None and read_in_one_get else None

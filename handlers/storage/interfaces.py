@@ -83,9 +83,10 @@ class Source(Protocol):
     def stats(self) -> ReadStats:
         """What reading the object has cost so far."""
 
-    @property
-    def notified(self) -> bool:
-        """Whether an S3 notification announced this version as just written."""
+    def reads_whole_in_one_request(self, size: int) -> bool:
+        """Whether an object of ``size`` bytes is read whole by one request, sent whatever the pipeline
+        decides (S3: the GET that reads it, or learns its size): asking for an earlier run first would
+        then save no read."""
 
     def resolve(self) -> object:
         """Fill in what the event did not say (size, eTag, version)."""

@@ -13,8 +13,6 @@ from handlers.storage.reader import RangeReader
 class LocalSource:
     """A local file read through the same counting reader, for the CLI."""
 
-    notified = False
-
     def __init__(self, path: str, settings: ReadSettings, key: str | None = None) -> None:
         """``key``: what names its outputs; by default its file name (a file found in a folder
         is named by its path there, so that two of one name stay apart)."""
@@ -26,6 +24,10 @@ class LocalSource:
     def describe(self) -> SourceDescription:
         return {"bucket": None, "key": self.key, "version_id": None, "etag": None,
                 "size": os.path.getsize(self.path), "path": os.path.abspath(self.path)}
+
+    def reads_whole_in_one_request(self, size: int) -> bool:
+        """A local file costs no request: looking for an earlier run's document first is cheap, and spares its work."""
+        return False
 
     def resolve(self) -> None:
         """Nothing to look up: a local file has no eTag to compare."""

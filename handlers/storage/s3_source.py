@@ -17,8 +17,9 @@ from handlers.storage.reader import RangeReader
 from handlers.storage.s3_errors import classify_client_error
 
 if TYPE_CHECKING:
+    from botocore.response import StreamingBody
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import HeadObjectOutputTypeDef
+    from mypy_boto3_s3.type_defs import GetObjectOutputTypeDef, HeadObjectOutputTypeDef
 
 logger = logging.getLogger(__name__)
 
@@ -55,19 +56,77 @@ class S3Source:
         self.stats = ReadStats()
         #: One GET read the whole object as the key's current version: nothing else needs checking.
         self._read_whole_current = False
+        #: The whole object, where ``resolve``'s first GET read it: the reader asks for it again.
+        self._whole: bytes | None = None
+        self._resolve_fault: IngestError | None = None
 
     @property
     def key(self) -> str:
         return self.ref.key
 
-    @property
-    def notified(self) -> bool:
-        return self.ref.notified
+    def reads_whole_in_one_request(self, size: int) -> bool:
+        """Whether the object is read in one GET: then asking first costs a request that saves no read."""
+        return self.settings.fetches_whole(size)
 
     def resolve(self) -> ObjectRef:
-        """Fill in size, eTag and version with one HEAD when the event did not carry them."""
+        """Fill in size, eTag and version, where the event did not carry them, with the object's first GET.
+
+        A ranged GET of the first ``whole_object`` bytes answers what a HEAD would (its
+        Content-Range gives the size, its ETag and version the identity) and, for an object
+        no larger, is the whole read too.  A larger object's body is left unread (the
+        pipeline may yet skip it) and read later in ranges.  An empty object has no first
+        byte to give (S3 answers 416): a HEAD asks instead.
+        """
         if self.ref.size is not None and (self.ref.etag or self.ref.version_id):
             return self.ref
+        if self._resolve_fault is not None:  # met by ``size_if_known``: botocore already retried it
+            raise self._resolve_fault
+        ref = self.ref
+        try:
+            response = self.client.get_object(
+                Bucket=ref.bucket, Key=ref.key, Range=f"bytes=0-{max(1, self.settings.whole_object) - 1}",
+                **self._guard(current=False),
+            )
+        except ClientError as exc:
+            self.stats.add(0)
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":
+                return self._resolve_by_head()
+            raise classify_client_error(exc, ref.uri) from exc
+        except BotoCoreError as exc:
+            self.stats.add(0)
+            raise TransientError(f"GET {ref.uri}: {exc}") from exc
+        self.ref = replace(
+            ref,
+            size=_total_size(response),
+            etag=response["ETag"].strip('"'),
+            version_id=ref.version_id or _real_version(response.get("VersionId")),
+        )
+        self._keep_first_body(response["Body"], current=not ref.version_id)
+        return self.ref
+
+    def _keep_first_body(self, body: StreamingBody, current: bool) -> None:
+        """Keep the first GET's body where it is the whole object, else close it unread.
+
+        A body cut short is not kept: the reader's GET (with its retries) fetches it again.
+        Asked for without a version, the body is the key's current version: no HEAD need check it.
+        """
+        size = self.ref.size
+        assert size is not None
+        if not self.settings.fetches_whole(size):
+            body.close()
+            self.stats.add(0)
+            return
+        try:
+            data = body.read()
+        except BotoCoreError as exc:
+            logger.warning("the first GET of %s was cut short (%s); it is read again", self.ref.uri, exc)
+            data = b""
+        self.stats.add(len(data))
+        if len(data) == size:
+            self._whole = data
+            self._read_whole_current = current
+
+    def _resolve_by_head(self) -> ObjectRef:
         extra: dict[str, Any] = {"VersionId": self.ref.version_id} if self.ref.version_id else {}
         try:
             head = self.client.head_object(Bucket=self.ref.bucket, Key=self.ref.key, **extra)
@@ -86,13 +145,14 @@ class S3Source:
         return self.ref
 
     def size_if_known(self) -> int | None:
-        """The object's size, from the event or from ``resolve``'s HEAD, sent now rather than in the
+        """The object's size, from the event or from ``resolve``'s first GET, sent now rather than in the
         pipeline (it is not sent twice): a caller batching deletes needs it before the object starts.
-        None where that HEAD fails; the pipeline meets the same answer again and says what it means.
+        None where that GET fails; the pipeline meets the same fault again (not sent again) and says what it means.
         """
         try:
             return self.resolve().size
-        except IngestError:
+        except IngestError as exc:
+            self._resolve_fault = exc
             return None
 
     def is_current(self) -> bool:
@@ -151,6 +211,8 @@ class S3Source:
         that one request, is then known current without a HEAD.
         """
         ref = self.ref
+        if self._whole is not None:
+            return self._whole[start:end]
         whole = start == 0 and end == ref.size
         for attempt in range(1, BODY_ATTEMPTS + 1):
             try:
@@ -187,6 +249,13 @@ class S3Source:
         if ref.version_id and not current:
             return {"VersionId": ref.version_id}
         return {"IfMatch": f'"{ref.etag}"'} if ref.etag else {}
+
+
+def _total_size(response: GetObjectOutputTypeDef) -> int:
+    """The object's size: the total of ``Content-Range`` (``bytes 0-1023/4096``), or the length of a
+    whole body where the server sent one (a store that ignores ranges)."""
+    content_range = response.get("ContentRange")
+    return int(content_range.rpartition("/")[2]) if content_range else response["ContentLength"]
 
 
 def _real_version(version_id: str | None) -> str | None:
