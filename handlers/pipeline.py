@@ -23,7 +23,6 @@ from functools import partial
 from typing import Any
 
 from handlers import __version__
-from handlers.aws.observability import stage
 from handlers.config import LimitSettings, Settings
 from handlers.deadline import Deadline
 from handlers.documents import (
@@ -44,6 +43,7 @@ from handlers.errors import (
 )
 from handlers.fits.extract import Extraction, extract
 from handlers.layout import error_key, metadata_key, thumbnail_prefix
+from handlers.stages import stage
 from handlers.storage.interfaces import SOURCE_ETAG, SOURCE_VERSION, OutputRoot, Source
 from handlers.threads.pools import persistent_pool
 

@@ -53,7 +53,8 @@ def test_metrics_are_printed_in_embedded_metric_format(
 
 
 def test_tracing_is_off_and_silent_outside_lambda(s3: Any, context: Any, capfd: pytest.CaptureFixture[str]) -> None:
-    from handlers.aws.observability import stage, tracer
+    from handlers.aws.observability import tracer
+    from handlers.stages import stage
 
     assert tracer.disabled  # no LAMBDA_TASK_ROOT, so no daemon is expected
     with stage("anything") as subsegment:
@@ -76,3 +77,11 @@ def test_aws_xray_sdk_is_imported_only_where_tracing_is_on(in_lambda: bool) -> N
     loaded, disabled, provider = done.stdout.split()
     assert (loaded, disabled) == (str(in_lambda), str(not in_lambda))
     assert provider.startswith("aws_xray_sdk") == in_lambda
+
+
+def test_the_cli_imports_neither_powertools_nor_fsspec() -> None:
+    """Its stages are plain spans (``handlers.stages``) and the block cache is ours: neither import is paid."""
+    code = ("import sys, handlers.cli.main, handlers.pipeline, handlers.fits.extract\n"
+            "print(sorted(m for m in ('aws_lambda_powertools', 'fsspec', 'asyncio') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

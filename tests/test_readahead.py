@@ -24,6 +24,7 @@ from handlers.aws import warm
 from handlers.config import ReadSettings, Settings
 from handlers.fits.thumbnails import plan_thumbnail, reduce_image, render_png
 from handlers.storage.readahead import PartStream
+from handlers.storage.reader import BlockCache
 
 from .support import DRIZZLE, FIXTURES, INBOX, RequestLog, output_keys, read_json, read_output, record_requests, upload
 
@@ -153,3 +154,20 @@ def test_a_small_object_costs_one_get(s3: Any, requests_sent: RequestLog, contex
     assert requests_sent.gets_on(INBOX) == [f"bytes=0-{ReadSettings().whole_object - 1}"]
     assert requests_sent.on_bucket(INBOX) == 1
     assert len(output_keys(s3, prefix=f"thumbnails/obs/{path.name}/")) >= 1
+
+
+def test_the_block_cache_fetches_aligned_blocks_and_keeps_the_last_used() -> None:
+    data = bytes(range(256)) * 40  # 10,240 bytes: blocks 0 and 1 whole, block 2 in part
+    fetched: list[tuple[int, int]] = []
+
+    def fetch(start: int, end: int) -> bytes:
+        fetched.append((start, end))
+        return data[start:end]
+
+    cache = BlockCache(4096, fetch, kept=2)
+    assert cache.read(4000, 4200) == data[4000:4200]  # across blocks 0 and 1
+    assert cache.read(10, 20) == data[10:20]  # block 0 kept: used last
+    assert cache.read(9000, 10240) == data[9000:]  # block 2 in place of block 1
+    assert cache.read(0, 5) == data[:5] and cache.read(8192, 8200) == data[8192:8200]
+    assert cache.read(4096, 4100) == data[4096:4100]  # block 1 fetched again
+    assert fetched == [(0, 4096), (4096, 8192), (8192, 12288), (4096, 8192)]

