@@ -45,6 +45,27 @@ class CelestialWcs(TypedDict):
     pixel_scale_arcsec: list[float]
 
 
+class SpectralAxis(TypedDict):
+    """An image's spectral WCS axis (FITS WCS paper III) and its extent, from the header alone."""
+
+    #: CTYPEi, upper-cased (``VRAD``, ``WAVE-LOG``...), and i.
+    ctype: str
+    axis: int
+    #: NAXISi: the axis's number of pixels.
+    pixels: int
+    #: The unit of ``world`` (wcslib's SI unit for the type: m, Hz, m/s, J, 1/m), null with it.
+    unit: str | None
+    #: The axis's values at the outer edges of its first and last pixels, in that order.
+    world: list[float] | None
+    #: The same edges as vacuum wavelengths in metres, ascending (the rest frequency or
+    #: wavelength converts a velocity); null where they cannot be computed.
+    wavelength_m: list[float] | None
+    #: SPECSYS: the reference frame of the spectral coordinates (LSRK, BARYCENT, TOPOCENT...).
+    specsys: str | None
+    #: Why ``world`` or ``wavelength_m`` is null (wcslib's message, or the missing card).
+    error: str | None
+
+
 class Preview(TypedDict, total=False):
     """How a thumbnail was drawn, so that a user can redo it; or why none was."""
 
@@ -89,6 +110,8 @@ class HduDocument(DataFields):
     type: str
     cards: list[Card]
     wcs: CelestialWcs | None
+    #: The first spectral WCS axis of an image, where its CTYPEi says one.
+    spectral_axis: SpectralAxis | None
     thumbnail: str | None
     preview: Preview | None
 
@@ -143,7 +166,17 @@ class TemporalFields(TypedDict):
     t_exptime: float | None
 
 
-class Summary(IdentityFields, SpatialFields, TemporalFields):
+class SpectralFields(TypedDict):
+    #: Vacuum wavelengths in metres, the band's bounds.
+    em_min: float | None
+    em_max: float | None
+    #: λ/Δλ where the header states a resolving power (not the pixel sampling).
+    em_res_power: float | None
+    #: The spectral WCS axis's number of pixels.
+    em_xel: int | None
+
+
+class Summary(IdentityFields, SpatialFields, TemporalFields, SpectralFields):
     """The observation's IVOA ObsCore record (``obscore.columns``), by group of fields."""
 
     dataproduct_type: str | None

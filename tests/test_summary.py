@@ -22,7 +22,8 @@ RA, DEC = 11.354, 40.6477
 SCALE = 0.05 / 3600  # degrees per pixel
 KEYS = [
     "dataproduct_type", "obs_collection", "obs_id", "target_name", "s_ra", "s_dec", "s_fov", "s_region",
-    "t_min", "t_max", "t_exptime", "facility_name", "instrument_name", "filter",
+    "t_min", "t_max", "t_exptime", "em_min", "em_max", "em_res_power", "em_xel", "facility_name", "instrument_name",
+    "filter",
 ]
 
 
@@ -88,6 +89,11 @@ def test_hst_like_drizzle_file(tmp_path):
         "t_min": 53231.18736,
         "t_max": 53231.20286,
         "t_exptime": 1080.0,
+        # ACS/WFC's F850LP passband (filters.csv), 8005.43 to 10924.6 Å
+        "em_min": pytest.approx(8005.43e-10, rel=1e-12),
+        "em_max": pytest.approx(10924.6e-10, rel=1e-12),
+        "em_res_power": None,
+        "em_xel": None,
         "filter": "F850LP",
     }
     words = summary["s_region"].split()

@@ -20,6 +20,7 @@ from handlers.errors import LimitWarning
 from handlers.fits.cards import cards_to_json, first_values, header_cards
 from handlers.fits.format import is_image, is_table, is_tile_compressed
 from handlers.fits.json_values import encode_value, strict_json
+from handlers.fits.spectral_wcs import spectral_axis
 from handlers.fits.wcs import celestial_wcs
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def describe_hdu(index: int, hdu: Any, written: bytes | None = None) -> HduDocum
     values = first_values(cards)
     kind = type(hdu).__name__
     data: DataFields = {}
-    wcs = None
+    wcs = spectral = None
     if is_image(kind):
         shape = [int(values[f"NAXIS{n}"]) for n in range(int(values["NAXIS"]), 0, -1)]
         data["shape"] = shape
@@ -59,6 +60,7 @@ def describe_hdu(index: int, hdu: Any, written: bytes | None = None) -> HduDocum
             data["compression"] = {"type": hdu.compression_type, "tile": tile}
         if len(shape) >= 2:
             wcs = celestial_wcs(header, shape, written)
+        spectral = spectral_axis(header, values, shape, written)
     elif is_table(kind):
         data["rows"] = values["NAXIS2"]
         # From the header rather than hdu.columns: raw TFORMs, and no validation to fail on.
@@ -66,7 +68,7 @@ def describe_hdu(index: int, hdu: Any, written: bytes | None = None) -> HduDocum
     # astropy's ver is EXTVER's value, of whatever type the card has (1 without one).
     strict: DataFields = strict_json(data)
     return {"index": index, "name": hdu.name, "ver": encode_value(hdu.ver), "type": kind, "cards": cards, **strict,
-            "wcs": strict_json(wcs), "thumbnail": None, "preview": None}
+            "wcs": strict_json(wcs), "spectral_axis": strict_json(spectral), "thumbnail": None, "preview": None}
 
 
 def _column_count(index: int, values: dict[str, Any], cards: int) -> int:

@@ -18,6 +18,7 @@ from handlers.obscore.kinds import dataproduct_type
 from handlers.obscore.names import identity
 from handlers.obscore.readers import Lookup
 from handlers.obscore.sky import spatial
+from handlers.obscore.spectral import spectral
 from handlers.obscore.times import temporal
 
 
@@ -35,6 +36,7 @@ def observation_summary(hdus: Sequence[HduDocument], notes: list[str] | None = N
         **identity(lookup),
         **spatial(lookup),
         **temporal(lookup),
+        **spectral(lookup),
     }
     return cast(Summary, {column.name: fields[column.name] for column in _ORDER if column.name in fields})
 
