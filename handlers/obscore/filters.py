@@ -48,18 +48,24 @@ def passbands() -> dict[tuple[str, str], Passband]:
     }
 
 
-def passband(name: str, telescope: str | None, instrument: str | None, detector: str | None) -> Passband | None:
-    """The band of filter ``name`` in the system the header names, else the bare name's system."""
-    system = _system(*(value.strip().upper() if value else "" for value in (telescope, instrument, detector)))
+#: Other names of a system's bands: 2MASS's atlas images write FILTER = 'k' for Ks.
+_ALIASES = {("2MASS", "K"): "KS"}
+
+
+def passband(name: str, telescope: str | None, instrument: str | None, detector: str | None,
+             origin: str | None = None) -> Passband | None:
+    """The band of filter ``name`` in the system the header names (TELESCOP, INSTRUME, DETECTOR,
+    ORIGIN), else the bare name's system."""
+    system = _system(*(value.strip().upper() if value else "" for value in (telescope, instrument, detector, origin)))
     if system is not None:
-        band = name.split(".")[0] if system == "PS1" else name  # Pan-STARRS writes 'r.00000'
-        return passbands().get((system, band.strip().upper()))
+        band = (name.split(".")[0] if system == "PS1" else name).strip().upper()  # Pan-STARRS writes 'r.00000'
+        return passbands().get((system, _ALIASES.get((system, band), band)))
     bare = name.strip().rstrip("'")  # SDSS-like filters are often written r'
     return passbands().get((_BARE_NAMES[bare], bare.upper())) if bare in _BARE_NAMES else None
 
 
-def _system(telescope: str, instrument: str, detector: str) -> str | None:
-    """The table's system for these (upper-cased) TELESCOP, INSTRUME and DETECTOR values."""
+def _system(telescope: str, instrument: str, detector: str, origin: str) -> str | None:
+    """The table's system for these (upper-cased) TELESCOP, INSTRUME, DETECTOR and ORIGIN values."""
     if instrument == "ACS" and detector in ("WFC", "HRC"):
         return f"HST/ACS/{detector}"
     if instrument in ("WFC3", "WFPC2"):
@@ -68,6 +74,6 @@ def _system(telescope: str, instrument: str, detector: str) -> str | None:
         return "JWST/NIRCam" if instrument == "NIRCAM" else "JWST/MIRI"
     for mark, system in (("SDSS", "SDSS"), ("2MASS", "2MASS"), ("PS1", "PS1"), ("PAN-STARRS", "PS1"),
                          ("GALEX", "GALEX")):
-        if mark in telescope:
+        if mark in telescope or mark in origin:
             return system
     return None

@@ -50,6 +50,7 @@ class _Context:
     telescope: str | None
     instrument: str | None
     detector: str | None
+    origin: str | None
     note: Callable[[str], None]
 
 
@@ -59,8 +60,9 @@ _Rule = Callable[[HduDocument, Keywords, Mapping[str, str], _Context], tuple[flo
 
 def spectral(lookup: Lookup) -> SpectralFields:
     """em_min/em_max from the first source that gives them (module docstring); em_xel from a WCS axis."""
-    context = _Context(lookup.find(text("TELESCOP")), lookup.find(text("INSTRUME")), lookup.find(text("DETECTOR")),
-                       lookup.note)
+    telescope, instrument, detector, origin = (lookup.find(text(key)) for key in
+                                               ("TELESCOP", "INSTRUME", "DETECTOR", "ORIGIN"))
+    context = _Context(telescope, instrument, detector, origin, lookup.note)
     axis = _wcs_band(lookup.hdus, lookup.note)
     band = axis[:2] if axis else _header_band(lookup, context) or _filter_band(lookup, context)
     low, high = band if band is not None else (None, None)
@@ -165,7 +167,7 @@ def _central_wavelength(hdu: HduDocument, keywords: Keywords, comments: Mapping[
 
 def _filter_band(lookup: Lookup, context: _Context) -> tuple[float, float] | None:
     name = identity(lookup)["filter"]
-    band = passband(name, context.telescope, context.instrument, context.detector) if name else None
+    band = passband(name, context.telescope, context.instrument, context.detector, context.origin) if name else None
     return (band.min_m, band.max_m) if band is not None else None
 
 
