@@ -3,6 +3,8 @@ wavelengths; each header excerpt after a mission's documentation, each expected 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from astropy.io import fits
 
 from handlers.obscore.record import observation_summary
 
+from .support import ROOT
 from .test_metadata import describe_file
 
 C = 299_792_458.0  # m/s
@@ -192,6 +195,34 @@ def test_a_unit_that_is_no_spectral_unit_is_said(tmp_path):
     assert band(summary) == [None, None]
     assert notes == ["summary: WAVELNTH = 171 in 's': 's' is no unit of wavelength, frequency or energy: "
                      "em_min/em_max not taken from it"]
+
+
+def test_a_unit_that_is_no_unit_is_said(tmp_path):
+    summary, notes = summary_of(tmp_path, primary={"E_MIN": (0.3, "[kiloelectronvolt-ish] low"), "E_MAX": 8.0})
+    assert band(summary) == [None, None]
+    assert notes == ["summary: E_MIN = 0.3, E_MAX = 8.0 in 'kiloelectronvolt-ish': 'kiloelectronvolt-ish' is not a "
+                     "unit: em_min/em_max not taken from it"]
+
+
+def test_an_empty_waveunit_is_no_unit_card(tmp_path):
+    summary, notes = summary_of(tmp_path, primary={"INSTRUME": "EIT", "WAVELNTH": 284, "WAVEUNIT": ""})
+    assert (band(summary), notes) == (pytest.approx([284 * ANGSTROM] * 2, rel=1e-12), [])
+
+
+def test_a_unit_with_an_absurd_exponent_is_refused_at_once():
+    # astropy would raise 10 to 10**12 as an integer, which takes for ever: run it where a timeout ends it.
+    code = (
+        "from handlers.obscore.record import observation_summary\n"
+        "cards = [{'keyword': 'WAVELNTH', 'value': 171, 'comment': ''},\n"
+        "         {'keyword': 'WAVEUNIT', 'value': '10**1000000000000 m', 'comment': ''}]\n"
+        "notes = []\n"
+        "summary = observation_summary([{'index': 0, 'type': 'PrimaryHDU', 'shape': [], 'cards': cards}], notes)\n"
+        "print(summary['em_min'], notes)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ("None [\"summary: WAVELNTH = 171 in '10**1000000000000 m': '10**1000000000000 m' "
+                                   "is not a unit: em_min/em_max not taken from it\"]")
 
 
 def test_stated_bounds_come_before_a_central_wavelength_in_any_header(tmp_path):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,8 @@ _MISSION_WAVEUNITS = (
 #: Table columns whose values are spectral coordinates, by the start of their TTYPEn.
 _SPECTRAL_COLUMNS = ("WAVE", "LAMBDA", "FREQ", "ENERG", "E_MIN", "E_MAX")
 _BRACKETED_UNIT = re.compile(r"\s*\[([^\]]+)\]")
+#: An exponent of four digits or more: astropy raises 10 to it as an integer, which never ends.
+_HUGE_EXPONENT = re.compile(r"(?:\*\*|\^|[+-])\s*\(?\s*[-+]?\s*\d{4,}")
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,8 @@ class _Context:
     note: Callable[[str], None]
 
 
-#: A rule that reads a band from one HDU: its document, keywords and comments.
-_Rule = Callable[[HduDocument, Keywords, Mapping[str, str], _Context], tuple[float, float] | None]
+#: A rule that reads a band from one HDU: its document and its keywords.
+_Rule = Callable[[HduDocument, Keywords, _Context], tuple[float, float] | None]
 
 
 def spectral(lookup: Lookup) -> SpectralFields:
@@ -76,11 +78,10 @@ def spectral(lookup: Lookup) -> SpectralFields:
 
 def _header_band(lookup: Lookup, context: _Context) -> tuple[float, float] | None:
     """The band of the first rule that gives one, trying each rule header by header."""
-    comments = [_comments(hdu) for hdu in lookup.hdus]
     rules: tuple[_Rule, ...] = (_stated_bounds, _column_bounds, _central_wavelength)
     for rule in rules:
-        for hdu, keywords, notes in zip(lookup.hdus, lookup.headers, comments, strict=True):
-            band = rule(hdu, keywords, notes, context)
+        for hdu, keywords in zip(lookup.hdus, lookup.headers, strict=True):
+            band = rule(hdu, keywords, context)
             if band is not None:
                 return band
     return None
@@ -100,20 +101,10 @@ def _wcs_band(hdus: Sequence[HduDocument], note: Callable[[str], None]) -> tuple
     return None
 
 
-def _comments(hdu: HduDocument) -> dict[str, str]:
-    """Each keyword's first comment."""
-    comments: dict[str, str] = {}
-    for card in hdu["cards"]:
-        if card["comment"]:
-            comments.setdefault(card["keyword"], card["comment"])
-    return comments
-
-
-def _stated_bounds(hdu: HduDocument, keywords: Keywords, comments: Mapping[str, str],
-                   context: _Context) -> tuple[float, float] | None:
+def _stated_bounds(hdu: HduDocument, keywords: Keywords, context: _Context) -> tuple[float, float] | None:
     for low_key, high_key, default in (*_WAVELENGTH_BOUNDS, *_ENERGY_BOUNDS):
         if low_key in keywords and high_key in keywords:
-            unit = _unit(low_key, default, keywords, comments, context)
+            unit = _unit(low_key, default, hdu, keywords, context)
             given = f"{low_key} = {keywords[low_key]!r}, {high_key} = {keywords[high_key]!r}"
             band = _band(given, keywords[low_key], keywords[high_key], unit, context)
             if band is not None:
@@ -122,7 +113,7 @@ def _stated_bounds(hdu: HduDocument, keywords: Keywords, comments: Mapping[str, 
 
 
 def _data_subspace(keywords: Keywords, context: _Context) -> tuple[float, float] | None:
-    """An ENERGY data subspace (OGIP/93-003's DSTYPn, DSVALn 'lo:hi', DSUNIn), as Fermi-LAT writes it."""
+    """An ENERGY data subspace (HEASARC's DSTYPn, DSVALn 'lo:hi', DSUNIn keywords), as Fermi-LAT writes it."""
     for n in range(1, 100):
         kind = keywords.get(f"DSTYP{n}")
         if kind is None:
@@ -139,8 +130,7 @@ def _data_subspace(keywords: Keywords, context: _Context) -> tuple[float, float]
     return None
 
 
-def _column_bounds(hdu: HduDocument, keywords: Keywords, comments: Mapping[str, str],
-                   context: _Context) -> tuple[float, float] | None:
+def _column_bounds(hdu: HduDocument, keywords: Keywords, context: _Context) -> tuple[float, float] | None:
     for n, column in enumerate(hdu.get("columns") or [], 1):
         name, unit = (column["name"] or "").strip().upper(), column["unit"]
         if not name.startswith(_SPECTRAL_COLUMNS) or not isinstance(unit, str):
@@ -154,11 +144,10 @@ def _column_bounds(hdu: HduDocument, keywords: Keywords, comments: Mapping[str, 
     return None
 
 
-def _central_wavelength(hdu: HduDocument, keywords: Keywords, comments: Mapping[str, str],
-                        context: _Context) -> tuple[float, float] | None:
+def _central_wavelength(hdu: HduDocument, keywords: Keywords, context: _Context) -> tuple[float, float] | None:
     for key, default in _CENTRAL_WAVELENGTHS:
         if key in keywords:
-            unit = _unit(key, default, keywords, comments, context)
+            unit = _unit(key, default, hdu, keywords, context)
             band = _band(f"{key} = {keywords[key]!r}", keywords[key], keywords[key], unit, context)
             if band is not None:
                 return band
@@ -171,19 +160,19 @@ def _filter_band(lookup: Lookup, context: _Context) -> tuple[float, float] | Non
     return (band.min_m, band.max_m) if band is not None else None
 
 
-def _unit(keyword: str, default: str, keywords: Keywords, comments: Mapping[str, str],
-          context: _Context) -> str | None:
+def _unit(keyword: str, default: str, hdu: HduDocument, keywords: Keywords, context: _Context) -> str | None:
     """The unit of ``keyword``'s value: WAVEUNIT, a bracketed unit in its comment, the default's.
 
     ``default``: a unit; ``"WAVEUNIT"`` (SOLARNET: a unit, or metres' power of ten; else the
     mission's unit); or ``"HST"`` (Å where TELESCOP is HST).
     """
-    if default == "WAVEUNIT" and keywords.get("WAVEUNIT") is not None:
-        waveunit = keywords["WAVEUNIT"]
-        if isinstance(waveunit, int) and not isinstance(waveunit, bool):
-            return f"10**{waveunit} m"
+    waveunit = keywords.get("WAVEUNIT") if default == "WAVEUNIT" else None
+    if isinstance(waveunit, int) and not isinstance(waveunit, bool):
+        return f"10**{waveunit} m"
+    if waveunit is not None and str(waveunit).strip():
         return str(waveunit).strip()
-    bracketed = _BRACKETED_UNIT.match(comments.get(keyword, ""))
+    comment = next((card["comment"] for card in hdu["cards"] if card["keyword"] == keyword), None)
+    bracketed = _BRACKETED_UNIT.match(comment or "")
     if bracketed:
         return bracketed.group(1).strip()
     if default == "WAVEUNIT":
@@ -222,10 +211,11 @@ def _metres(value: Any, unit: str) -> float:
     """A wavelength, frequency, wavenumber or energy as a vacuum wavelength in metres (λ = c/ν = hc/E)."""
     import astropy.units as u
 
+    parsed = _parse_unit(unit)
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise TypeError(f"{value!r} is not a number")
     try:
-        quantity = float(value) * _parse_unit(unit)
+        quantity = float(value) * parsed
     except ValueError:
         raise ValueError(f"{value!r} is not a number") from None
     if not quantity.unit.is_equivalent(u.m, equivalencies=u.spectral()):
@@ -238,6 +228,8 @@ def _parse_unit(unit: str) -> Any:
     """``unit`` as the FITS standard spells units, else as astropy does ('angstrom', 'micron')."""
     import astropy.units as u
 
+    if len(unit) > 80 or _HUGE_EXPONENT.search(unit):
+        raise ValueError(f"{unit!r} is not a unit")
     try:
         return u.Unit(unit, format="fits")
     except ValueError:
