@@ -157,6 +157,15 @@ def test_a_radio_continuum_images_one_channel_is_its_band(tmp_path):
     assert summary["em_xel"] == 1
 
 
+def test_a_spectral_axis_beyond_naxis_is_one_pixel_wide(tmp_path):
+    # A 2-D radio image whose WCS keeps its frequency as a third axis (WCSAXES = 3 > NAXIS = 2).
+    summary, documents, _ = summary_of(tmp_path, np.zeros((8, 8)), WCSAXES=3, CTYPE1="RA---SIN",
+                                       CTYPE2="DEC--SIN", CTYPE3="FREQ", CRVAL3=1.4e9, CDELT3=1.28e8, CRPIX3=1.0,
+                                       CUNIT3="Hz")
+    assert documents[0]["spectral_axis"]["pixels"] == 1
+    assert [summary["em_min"], summary["em_max"]] == pytest.approx([C / 1.464e9, C / 1.336e9], rel=1e-12)
+
+
 def test_an_energy_axis(tmp_path):
     summary, _, _ = summary_of(tmp_path, np.zeros(100), CTYPE1="ENER", CUNIT1="keV", CRVAL1=0.505, CDELT1=0.01,
                                CRPIX1=1.0)

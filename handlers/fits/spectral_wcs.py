@@ -45,11 +45,12 @@ def spectral_axis(
         shape: the image's shape, numpy order (NAXISn first).
         written: the header's blocks as the file holds them, if the caller has them.
     """
-    types = axis_types(values)[: len(shape)]
+    types = axis_types(values)
     number = next((n for n, ctype in enumerate(types, 1) if is_spectral(ctype)), None)
     if number is None:
         return None
-    pixels = int(shape[len(shape) - number])
+    # An axis beyond NAXIS (WCSAXES > NAXIS) is one pixel wide (WCS paper I, section 2.2).
+    pixels = int(shape[len(shape) - number]) if number <= len(shape) else 1
     specsys = values.get("SPECSYS")
     axis: SpectralAxis = {
         "ctype": types[number - 1], "axis": number, "pixels": pixels, "unit": None, "world": None,
