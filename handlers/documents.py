@@ -67,6 +67,16 @@ class Preview(TypedDict, total=False):
     source_shape: list[int]
 
 
+class RandomGroups(TypedDict):
+    """A random-groups HDU's data: ``count`` groups, each its parameters and an array."""
+
+    count: int
+    #: PTYPEn's values, in order (UVFITS: UU, VV, WW, BASELINE, DATE...); null where a PTYPEn is missing.
+    parameters: list[CardValue]
+    #: The array of each group, in numpy order as an image's ``shape`` (NAXISn .. NAXIS2).
+    shape: list[int]
+
+
 class DataFields(TypedDict, total=False):
     """What an HDU's header says of its data unit: an image's or a table's."""
 
@@ -78,6 +88,7 @@ class DataFields(TypedDict, total=False):
     compression: Compression
     rows: int
     columns: list[Column]
+    groups: RandomGroups
 
 
 class HduDocument(DataFields):
@@ -143,10 +154,42 @@ class TemporalFields(TypedDict):
     t_exptime: float | None
 
 
-class Summary(IdentityFields, SpatialFields, TemporalFields):
+class AccessFields(TypedDict):
+    """Where and how the file is had: from the source and the deployment (``obscore.access``)."""
+
+    obs_publisher_did: str | None
+    access_url: str | None
+    access_format: str
+    #: kbyte (1000 bytes), rounded up.
+    access_estsize: int | None
+
+
+class ObservableFields(TypedDict):
+    o_ucd: str | None
+    #: ObsCore's notation: the states between slashes, ``/I/Q/U/V/``.
+    pol_states: str | None
+    pol_xel: int | None
+
+
+class PendingFields(TypedDict):
+    """Columns the groups do not derive yet, null in every record (the lead moves each to its group)."""
+
+    s_resolution: float | None
+    s_xel1: int | None
+    s_xel2: int | None
+    t_resolution: float | None
+    t_xel: int | None
+    em_min: float | None
+    em_max: float | None
+    em_res_power: float | None
+    em_xel: int | None
+
+
+class Summary(IdentityFields, SpatialFields, TemporalFields, AccessFields, ObservableFields, PendingFields):
     """The observation's IVOA ObsCore record (``obscore.columns``), by group of fields."""
 
     dataproduct_type: str | None
+    calib_level: int | None
 
 
 class MetadataDocument(TypedDict):

@@ -65,8 +65,17 @@ class Lookup:
         return None
 
 
+#: Values that say there is no value (GBM writes FILTER = 'None'), compared upper-cased.
+PLACEHOLDERS = frozenset({"", "NONE", "N/A", "UNKNOWN"})
+
+
+def is_placeholder(value: str) -> bool:
+    """Whether ``value`` is a header's way of saying it has no value (``PLACEHOLDERS``)."""
+    return value.strip().upper() in PLACEHOLDERS
+
+
 def text(keyword: str) -> Reader:
-    """Text (or an integer, as some missions write identifiers) under ``keyword``."""
+    """Text (or an integer, as some missions write identifiers) under ``keyword``; a placeholder is none."""
 
     def read(keywords: Keywords) -> str | None:
         value = keywords.get(keyword)
@@ -74,18 +83,26 @@ def text(keyword: str) -> Reader:
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise TypeError(f"{keyword}={value!r} is not text")
-        return str(value).strip() or None
+        written = str(value).strip()
+        return None if is_placeholder(written) else written
 
     return read
 
 
+_NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
+
+
 def filter_name(keyword: str) -> Reader:
-    """A filter name; an empty wheel slot (ACS and WFPC2 write CLEAR...) is no filter."""
+    """A filter's name: an empty wheel slot (ACS and WFPC2 write CLEAR...) is no filter, and a
+    number is a wheel position, not a name (WFPC2: FILTER1 = 33 beside FILTNAM1 = 'F555W').
+    """
     read_text = text(keyword)
 
     def read(keywords: Keywords) -> str | None:
         name = read_text(keywords)
-        return None if name is None or name.upper().startswith(("CLEAR", "N/A")) else name
+        if name is None or name.upper().startswith("CLEAR") or _NUMBER.fullmatch(name):
+            return None
+        return name
 
     return read
 
