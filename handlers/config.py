@@ -192,12 +192,14 @@ def _template(env: Mapping[str, str], name: str) -> str | None:
         return None
     try:
         named = {field for _, field, _, _ in string.Formatter().parse(raw) if field is not None}
-        unknown = named - set(TEMPLATE_FIELDS)
-        raw.format(**dict.fromkeys(TEMPLATE_FIELDS, ""))
-    except (ValueError, IndexError) as exc:
+    except ValueError as exc:
         raise ConfigurationError(f"{name} is not a template: {exc}; got {raw!r}") from None
-    if unknown:
+    if unknown := named - set(TEMPLATE_FIELDS):
         raise ConfigurationError(f"{name} may name only {{bucket}} and {{key}}, not {sorted(unknown)}; got {raw!r}")
+    try:
+        raw.format(**dict.fromkeys(TEMPLATE_FIELDS, ""))  # a conversion or format spec that fails
+    except (ValueError, IndexError, KeyError) as exc:
+        raise ConfigurationError(f"{name} is not a template: {exc}; got {raw!r}") from None
     return raw
 
 

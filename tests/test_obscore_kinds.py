@@ -4,6 +4,7 @@ or from astropy's test data, described by describe_hdu as the pipeline describes
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,8 @@ from astropy.utils.data import get_pkg_data_filename
 from handlers.fits.hdu import describe_hdu
 from handlers.obscore.kinds import RULES
 from handlers.obscore.record import observation_summary
+
+from .support import ROOT
 
 
 def astropy_file(name: str) -> str:
@@ -57,6 +60,12 @@ def test_every_kind_of_the_vocabulary_but_sed_has_a_rule() -> None:
     """ObsCore 1.1's dataproduct_type vocabulary (section 4.1); no header tells an SED apart."""
     assert {rule.kind for rule in RULES} == {
         "image", "cube", "spectrum", "timeseries", "visibility", "event", "measurements"}
+
+
+def test_the_readme_states_the_rules_in_their_order() -> None:
+    section = (ROOT / "README.md").read_text().split("`dataproduct_type`, rule by rule", 1)[1].split("\n#", 1)[0]
+    rows = re.findall(r"^\| `(\w+)` \| (.+) \|$", section, re.M)
+    assert rows == [(rule.kind, rule.says) for rule in RULES]
 
 
 # -- visibilities ------------------------------------------------------------------------------

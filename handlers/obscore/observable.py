@@ -23,6 +23,10 @@ PHYSICAL_UCDS = {
     "energy flux": "phot.flux",
 }
 
+#: Radio's capitals (AIPS and CASA write BUNIT = 'JY/BEAM'), read as astropy's Jy and beam.
+RADIO_CAPITALS = {"JY": "Jy", "BEAM": "beam"}
+_RADIO_WORD = re.compile(r"\b(JY|BEAM)\b")
+
 #: Stokes and correlation codes of a STOKES axis (FITS WCS paper I, table 7), and the order in
 #: which ObsCore lists states (1.1, 4.20: ``/I/Q/U/V/`` ...).
 STOKES_CODES = {1: "I", 2: "Q", 3: "U", 4: "V", -1: "RR", -2: "LL", -3: "RL", -4: "LR",
@@ -50,6 +54,8 @@ def unit_ucd(unit: str) -> str | None:
 
     with ignored():  # UnitsWarning: several slashes, which FITS discourages but everyone writes
         parsed = units.Unit(unit, parse_strict="silent")
+        if isinstance(parsed, units.UnrecognizedUnit):
+            parsed = units.Unit(_RADIO_WORD.sub(lambda word: RADIO_CAPITALS[word[0]], unit), parse_strict="silent")
     if isinstance(parsed, units.UnrecognizedUnit):
         return None
     if parsed == units.mag:
