@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -46,16 +47,19 @@ def observable(lookup: Lookup) -> ObservableFields:
     }
 
 
+@functools.lru_cache(maxsize=256)
 def unit_ucd(unit: str) -> str | None:
-    """The UCD of an observable in ``unit``: ``COUNTED`` units, then ``PHYSICAL_UCDS``, magnitudes."""
+    """The UCD of an observable in ``unit``: ``COUNTED`` units, then ``PHYSICAL_UCDS``, magnitudes.
+
+    Cached: astropy takes about a millisecond to parse a unit (ten to refuse one), and a
+    warm function meets the same few units file after file.
+    """
     if re.split(r"[\s/*(]", unit.strip().lower(), maxsplit=1)[0] in COUNTED:
         return "phot.count"
     from astropy import units
 
     with ignored():  # UnitsWarning: several slashes, which FITS discourages but everyone writes
-        parsed = units.Unit(unit, parse_strict="silent")
-        if isinstance(parsed, units.UnrecognizedUnit):
-            parsed = units.Unit(_RADIO_WORD.sub(lambda word: RADIO_CAPITALS[word[0]], unit), parse_strict="silent")
+        parsed = units.Unit(_RADIO_WORD.sub(lambda word: RADIO_CAPITALS[word[0]], unit), parse_strict="silent")
     if isinstance(parsed, units.UnrecognizedUnit):
         return None
     if parsed == units.mag:

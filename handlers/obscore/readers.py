@@ -2,7 +2,8 @@
 
 Instruments spell the same facts differently (EXPSTART or MJD-OBS or DATE-OBS...); a field
 is the first value that a list of readers finds, header by header (``find``).  A reader
-raises ValueError or TypeError for a value it cannot use, which ``find`` logs and skips.
+raises ValueError or TypeError for a value it cannot use, which ``find`` notes (the
+document's ``warnings``, naming the card) and skips.
 """
 
 from __future__ import annotations
@@ -39,13 +40,13 @@ class Lookup:
         return cls(hdus, [first_values(hdu["cards"]) for hdu in hdus], notes)
 
     def find(self, *readers: Reader) -> Any:
-        """The first value a reader finds, header by header; bad values are logged and skipped."""
+        """The first value a reader finds, header by header; bad values are noted and skipped."""
         for keywords in self.headers:
             for read in readers:
                 try:
                     value = read(keywords)
                 except (ValueError, TypeError, ArithmeticError) as exc:
-                    logger.warning("ignoring a header value: %s", exc)
+                    self.note(f"ignoring a header value: {exc}")
                     continue
                 if value is not None:
                     return value
