@@ -49,6 +49,16 @@ def test_placeholders_are_no_names(placeholder: str) -> None:
     assert {field: record[field] for field in fields} == dict.fromkeys(fields)
 
 
+def test_a_placeholder_is_no_value_in_any_field_and_no_warning() -> None:
+    """A time, an exposure or a position that says 'N/A' is absent, not a value to refuse."""
+    notes: list[str] = []
+    cards = {"EXPTIME": "N/A", "EXPOSURE": 30.0, "DATE-OBS": "UNKNOWN", "MJD-OBS": 55000.5, "RA_TARG": "NONE",
+             "DEC_TARG": "NONE", "CALIBLEV": "None", "BUNIT": "N/A"}
+    record = observation_summary([describe_hdu(0, fits.PrimaryHDU(header=fits.Header(cards)))], notes)
+    assert (record["t_exptime"], record["t_min"], record["s_ra"], record["calib_level"]) == (30.0, 55000.5, None, None)
+    assert notes == []
+
+
 def test_a_placeholder_gives_way_to_the_next_keyword() -> None:
     """GBM's FILTER = 'None'; a placeholder OBJECT gives way to TARGNAME, DETECTOR 'N/A' to nothing."""
     record = summary({"TELESCOP": "GLAST", "INSTRUME": "GBM", "DETECTOR": "N/A", "FILTER": "None",

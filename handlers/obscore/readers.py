@@ -24,20 +24,37 @@ logger = logging.getLogger(__name__)
 Keywords = Mapping[str, Any]
 Reader = Callable[[Keywords], Any]
 
+#: Values that say there is no value (GBM writes FILTER = 'None'), compared upper-cased and stripped.
+PLACEHOLDERS = frozenset({"", "NONE", "N/A", "UNKNOWN"})
+
+
+def is_placeholder(value: Any) -> bool:
+    """Whether a card's ``value`` is a header's way of saying it has none (``PLACEHOLDERS``).
+
+    Asked of every card, so a long value (never a placeholder: trailing blanks are not kept)
+    is told apart by its length alone.
+    """
+    return type(value) is str and len(value) <= 16 and value.strip().upper() in PLACEHOLDERS
+
 
 @dataclass(frozen=True)
 class Lookup:
     """The file's HDU documents and their keywords, and where a field's refusal is noted."""
 
     hdus: Sequence[HduDocument]
-    #: Each HDU's keywords with their first values, in file order.
+    #: Each HDU's keywords with their first values, in file order; a placeholder is no value.
     headers: Sequence[Keywords]
     #: Receives why a field the header seemed to give is null (the document's ``warnings``).
     notes: list[str] | None = None
 
     @classmethod
     def of(cls, hdus: Sequence[HduDocument], notes: list[str] | None = None) -> Lookup:
-        return cls(hdus, [first_values(hdu["cards"]) for hdu in hdus], notes)
+        """Keywords whose value only says there is none (``PLACEHOLDERS``) are left out, for every field."""
+        headers = [
+            {keyword: value for keyword, value in first_values(hdu["cards"]).items() if not is_placeholder(value)}
+            for hdu in hdus
+        ]
+        return cls(hdus, headers, notes)
 
     def find(self, *readers: Reader) -> Any:
         """The first value a reader finds, header by header; bad values are noted and skipped."""
@@ -66,17 +83,8 @@ class Lookup:
         return None
 
 
-#: Values that say there is no value (GBM writes FILTER = 'None'), compared upper-cased.
-PLACEHOLDERS = frozenset({"", "NONE", "N/A", "UNKNOWN"})
-
-
-def is_placeholder(value: str) -> bool:
-    """Whether ``value`` is a header's way of saying it has no value (``PLACEHOLDERS``)."""
-    return value.strip().upper() in PLACEHOLDERS
-
-
 def text(keyword: str) -> Reader:
-    """Text (or an integer, as some missions write identifiers) under ``keyword``; a placeholder is none."""
+    """Text (or an integer, as some missions write identifiers) under ``keyword``."""
 
     def read(keywords: Keywords) -> str | None:
         value = keywords.get(keyword)
@@ -84,8 +92,7 @@ def text(keyword: str) -> Reader:
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise TypeError(f"{keyword}={value!r} is not text")
-        written = str(value).strip()
-        return None if is_placeholder(written) else written
+        return str(value).strip() or None
 
     return read
 
