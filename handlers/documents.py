@@ -138,9 +138,13 @@ class SpatialFields(TypedDict):
 
 
 class TemporalFields(TypedDict):
+    """Instants as MJD in UTC, durations in seconds (``obscore.times``)."""
+
     t_min: float | None
     t_max: float | None
     t_exptime: float | None
+    t_resolution: float | None
+    t_xel: int | None
 
 
 class Summary(IdentityFields, SpatialFields, TemporalFields):

@@ -22,7 +22,7 @@ RA, DEC = 11.354, 40.6477
 SCALE = 0.05 / 3600  # degrees per pixel
 KEYS = [
     "dataproduct_type", "obs_collection", "obs_id", "target_name", "s_ra", "s_dec", "s_fov", "s_region",
-    "t_min", "t_max", "t_exptime", "facility_name", "instrument_name", "filter",
+    "t_min", "t_max", "t_exptime", "t_resolution", "t_xel", "facility_name", "instrument_name", "filter",
 ]
 
 
@@ -88,6 +88,8 @@ def test_hst_like_drizzle_file(tmp_path):
         "t_min": 53231.18736,
         "t_max": 53231.20286,
         "t_exptime": 1080.0,
+        "t_resolution": None,
+        "t_xel": None,
         "filter": "F850LP",
     }
     words = summary["s_region"].split()
