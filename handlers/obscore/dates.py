@@ -78,7 +78,7 @@ def _in_utc(time: Time, code: str) -> float:
     from astropy.time import TimeDelta
 
     try:
-        return float((time + TimeDelta(GPS_LAG_S if code == "GPS" else 0.0, format="sec")).utc.mjd)
+        return float((time + TimeDelta(GPS_LAG_S, format="sec") if code == "GPS" else time).utc.mjd)
     except ValueError as exc:  # erfa's "unacceptable date" far from any leap-second table
         raise ValueError(f"cannot be converted from {code} to UTC ({exc})") from None
 

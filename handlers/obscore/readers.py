@@ -45,6 +45,10 @@ class Header(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self._values)
 
+    def get(self, keyword: str, default: Any = None) -> Any:
+        """The dict's own ``get``: Mapping's goes through ``__getitem__`` and a KeyError each miss."""
+        return self._values.get(keyword, default)
+
     def comment(self, keyword: str) -> str:
         """The comment of the keyword's first card, '' where it has none."""
         return self._comments.get(keyword, "")
