@@ -99,7 +99,8 @@ def test_time_scales_are_converted_to_utc(timesys, scale_minus_utc, tolerance):
 
 
 def test_the_scale_is_the_one_of_the_hdu_that_gives_the_keyword():
-    """The extension's own TIMESYS, else the primary's, else UTC; a card's comment naming a scale wins."""
+    """The extension's own TIMESYS, else the primary's, else UTC; a card's comment naming a
+    scale wins, and so does ISO 8601's Z (UTC) at the end of a date."""
     tt = (TT_MINUS_TAI + TAI_MINUS_UTC_2020) / DAY
     at_clock = MJD_2020_01_02 + CLOCK
 
@@ -107,11 +108,13 @@ def test_the_scale_is_the_one_of_the_hdu_that_gives_the_keyword():
     inherited, _ = summary_of(hdu(("TIMESYS", "TT")), hdu(("DATE-OBS", "2020-01-02T03:04:05")))
     default, _ = summary_of(hdu(), hdu(("DATE-OBS", "2020-01-02T03:04:05")))
     commented, _ = summary_of(hdu(("TIMESYS", "TT"), ("DATE-OBS", "2020-01-02T03:04:05", "UTC of the first frame")))
+    zulu, _ = summary_of(hdu(("TIMESYS", "TT"), ("DATE-OBS", "2020-01-02T03:04:05Z")))
 
     assert own["t_min"] == pytest.approx(at_clock - tt, abs=1e-11)
     assert inherited["t_min"] == pytest.approx(at_clock - tt, abs=1e-11)
     assert default["t_min"] == pytest.approx(at_clock, abs=1e-11)
     assert commented["t_min"] == pytest.approx(at_clock, abs=1e-11)
+    assert zulu["t_min"] == pytest.approx(at_clock, abs=1e-11)
 
 
 @pytest.mark.parametrize("timesys", ["OBT", "LOCAL", "UT1", 7])

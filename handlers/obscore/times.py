@@ -97,7 +97,7 @@ def mjd(keyword: str, primary_scale: object) -> Reader:
 
 def date(keyword: str, clock_keyword: str | None, primary_scale: object) -> Reader:
     """A date in one of the forms of ``dates.iso_date``, the time of day from ``clock_keyword``
-    where the date has none, in the keyword's scale."""
+    where the date has none, in the keyword's scale (UTC where it ends with ISO 8601's Z)."""
 
     def read(header: Header) -> float | None:
         value = header.get(keyword)
@@ -111,6 +111,8 @@ def date(keyword: str, clock_keyword: str | None, primary_scale: object) -> Read
             text = iso_date(value.strip(), header.comment(keyword))
             if clock is not None and "T" not in text:
                 text = f"{text}T{clock.strip()}"
+            if text.endswith("Z"):  # ISO 8601's mark of UTC, whatever TIMESYS says
+                return utc_mjd_of_date(text[:-1], "UTC")
             return utc_mjd_of_date(text, scale_of(header, keyword, primary_scale))
         except ValueError as exc:
             raise ValueError(f"{given} {exc}") from None
