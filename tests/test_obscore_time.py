@@ -177,6 +177,7 @@ def test_the_end_is_the_start_plus_the_exposure_where_no_end_is_given():
         ("02/01/2020", "date of observation (dd/mm/yyyy)", MJD_2020_01_02),
         ("01/02/2020", "start date, MM/DD/YYYY", MJD_2020_01_02),
         ("02/01/20", "", 51544 - 80 * 365 - 20 + 1),  # 1920-01-02: 20 leap days from 1920 to 1996
+        ("01/02/96", "observation date (mm/dd/yy)", 51544 - 4 * 365 - 1 + 1),  # 1996-01-02
     ],
 )
 def test_date_forms(value, comment, date):
