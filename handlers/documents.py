@@ -149,9 +149,13 @@ class SpatialFields(TypedDict):
 
 
 class TemporalFields(TypedDict):
+    """Instants as MJD in UTC, durations in seconds (``obscore.times``)."""
+
     t_min: float | None
     t_max: float | None
     t_exptime: float | None
+    t_resolution: float | None
+    t_xel: int | None
 
 
 class AccessFields(TypedDict):
@@ -177,8 +181,6 @@ class PendingFields(TypedDict):
     s_resolution: float | None
     s_xel1: int | None
     s_xel2: int | None
-    t_resolution: float | None
-    t_xel: int | None
     em_min: float | None
     em_max: float | None
     em_res_power: float | None

@@ -168,7 +168,7 @@ def test_a_bad_caliblev_gives_way_to_the_default_with_a_warning() -> None:
     notes: list[str] = []
     hdus = [describe_hdu(0, fits.PrimaryHDU(header=fits.Header({"CALIBLEV": 7})))]
     assert observation_summary(hdus, notes, deployment=DeploymentSettings(calib_level=1))["calib_level"] == 1
-    assert notes == ["summary: ignoring a header value: CALIBLEV=7 is not an ObsCore calibration level (0 to 4)"]
+    assert notes == ["summary: CALIBLEV=7 is not an ObsCore calibration level (0 to 4): not used"]
 
 
 def test_stis_raw_file_is_level_1() -> None:
@@ -224,8 +224,8 @@ def test_unknown_stokes_codes_are_null_and_a_warning(tmp_path: Path) -> None:
     notes: list[str] = []
     record = record_of(stokes_image(tmp_path, 2, 11.0, 1.0), notes=notes)
     assert (record["pol_states"], record["pol_xel"]) == (None, None)
-    assert notes == ["summary: ignoring a header value: CTYPE3='STOKES' with CRVAL3=11.0 CDELT3=1.0 CRPIX3=1.0 "
-                     "gives codes [11.0, 12.0] that are not Stokes or correlation codes"]
+    assert notes == ["summary: CTYPE3='STOKES' with CRVAL3=11.0 CDELT3=1.0 CRPIX3=1.0 "
+                     "gives codes [11.0, 12.0] that are not Stokes or correlation codes: not used"]
 
 
 def test_no_stokes_axis_is_no_polarization() -> None:

@@ -89,6 +89,8 @@ def test_hst_like_drizzle_file(tmp_path):
         "t_min": 53231.18736,
         "t_max": 53231.20286,
         "t_exptime": 1080.0,
+        "t_resolution": None,
+        "t_xel": None,
         "filter": "F850LP",
     }
     words = summary["s_region"].split()

@@ -2,7 +2,7 @@
 
 Each group is derived by a module of its own from the same ``Lookup``: every keyword is
 looked up in the primary header first, then in the extensions in order; the first usable
-value wins, and an unusable one is logged and skipped.  Every number is finite or null:
+value wins, and an unusable one is noted in the warnings and skipped.  Every number is finite or null:
 an infinite ``t_max`` or a NaN ``s_ra`` is no fact of the observation, so it is left null
 with a warning (the HDU's cards keep what the header says).  Every one of the standard's
 30 columns is in the record, null where no group derives it.
