@@ -148,13 +148,17 @@ def test_a_table_of_photons_is_an_event_list(tmp_path: Path, columns: dict[str, 
     assert kind_of(tmp_path, table("PHOTONS", columns)) == "event"
 
 
-def test_an_events_extension_is_an_event_list_whatever_its_columns(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "cards"), [("EVENTS", {}), ("STDEVT", {"HDUCLAS1": "EVENTS"})])
+def test_an_events_extension_is_an_event_list_whatever_its_columns(
+    tmp_path: Path, name: str, cards: dict[str, str]
+) -> None:
     primary = fits.PrimaryHDU()
     primary.header.update({"TELESCOP": "CHANDRA", "INSTRUME": "ACIS"})
-    events = table("EVENTS", {"time": "1D", "ccd_id": "1I", "chipx": "1I"}, TIMESYS="TT")
+    events = table(name, {"time": "1D", "ccd_id": "1I", "chipx": "1I"}, TIMESYS="TT", **cards)
     gti = table("GTI", {"START": "1D", "STOP": "1D"})
 
     assert kind_of(tmp_path, events, gti, primary=primary) == "event"
+    assert kind_of(tmp_path, table("STDGTI", {"time": "1D", "ccd_id": "1I", "chipx": "1I"})) == "measurements"
 
 
 # -- light curves --------------------------------------------------------------------------------

@@ -54,10 +54,9 @@ class HduFacts:
             names = [column["name"] for column in hdu.get("columns", [])]
         else:
             names = hdu["groups"]["parameters"] if "groups" in hdu else []
-        extname = keywords.get("EXTNAME")
         return cls(
             type=hdu.get("type", ""),
-            extname=extname.strip().upper() if isinstance(extname, str) else "",
+            extname=_upper(keywords.get("EXTNAME")),
             keywords=keywords,
             axes=axes,
             ctypes=tuple(axis_types(keywords)),
@@ -90,11 +89,13 @@ def _visibilities(hdu: HduFacts, file: Sequence[HduFacts]) -> bool:
 
 
 def _events(hdu: HduFacts, file: Sequence[HduFacts]) -> bool:
-    """An EVENTS extension, or a table of TIME with X and Y, PI, PHA or ENERGY (Chandra, XMM, Fermi)."""
+    """An EVENTS extension (EXTNAME, or OGIP's HDUCLAS1), or a table of TIME with X and Y, PI, PHA
+    or ENERGY (Chandra, XMM, Fermi).
+    """
     if not is_table(hdu.type):
         return False
     located = {"X", "Y"} <= hdu.names or bool(hdu.names & EVENT_COLUMNS)
-    return hdu.extname == "EVENTS" or ("TIME" in hdu.names and located)
+    return "EVENTS" in (hdu.extname, _upper(hdu.keywords.get("HDUCLAS1"))) or ("TIME" in hdu.names and located)
 
 
 def _light_curve(hdu: HduFacts, file: Sequence[HduFacts]) -> bool:
@@ -126,16 +127,19 @@ def _spectrum_table(hdu: HduFacts) -> bool:
     """A spectral coordinate and values (SDSS, HST x1d), or an OGIP spectrum (HDUCLAS1, or CHANNEL and COUNTS/RATE)."""
     if hdu.names & SPECTRAL_COLUMNS and hdu.names & SPECTRUM_VALUES:
         return True
-    ogip = hdu.keywords.get("HDUCLAS1")
-    return (isinstance(ogip, str) and ogip.strip().upper() == "SPECTRUM") or (
+    return _upper(hdu.keywords.get("HDUCLAS1")) == "SPECTRUM" or (
         "CHANNEL" in hdu.names and bool(hdu.names & {"COUNTS", "RATE"})
     )
 
 
 def _spectroscopic(file: Sequence[HduFacts]) -> bool:
     """HST's OBSTYPE (STIS, COS) in the primary header: the file's images are spectra."""
-    obstype = file[0].keywords.get("OBSTYPE") if file else None
-    return isinstance(obstype, str) and obstype.strip().upper() == "SPECTROSCOPIC"
+    return bool(file) and _upper(file[0].keywords.get("OBSTYPE")) == "SPECTROSCOPIC"
+
+
+def _upper(value: object) -> str:
+    """A text card's value as compared here: stripped and upper-cased; '' for any other value."""
+    return value.strip().upper() if isinstance(value, str) else ""
 
 
 def _wavelengths_of_rows(wavelengths: HduFacts, rows: HduFacts) -> bool:
@@ -159,7 +163,8 @@ def _measurements(hdu: HduFacts, file: Sequence[HduFacts]) -> bool:
 RULES: tuple[Rule, ...] = (
     Rule("visibility", "random groups with UU and VV parameters (UVFITS), or a table with UU and VV columns "
          "(FITS-IDI)", _visibilities),
-    Rule("event", "an `EVENTS` table, or a table of `TIME` with `X` and `Y`, `PI`, `PHA` or `ENERGY`", _events),
+    Rule("event", "an `EVENTS` table (`EXTNAME` or `HDUCLAS1`), or a table of `TIME` with `X` and `Y`, `PI`, "
+         "`PHA` or `ENERGY`", _events),
     Rule("timeseries", "a table of `TIME` (or `TAI`, `MJD`, `BJD`, `HJD`, `JD`) with `FLUX`, `RATE`, `COUNTS`, "
          "`IRRADIANCE` (`SAP_FLUX`, `RATE1`, ...) or `CHANNELn`", _light_curve),
     Rule("spectrum", "an image of one or two axes with a spectral axis (CTYPE `WAVE`, `FREQ`, `VRAD`, ...), "
