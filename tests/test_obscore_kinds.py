@@ -4,6 +4,7 @@ or from astropy's test data, described by describe_hdu as the pipeline describes
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -118,6 +119,17 @@ def test_astropy_random_groups_document() -> None:
     assert document["groups"] == {"count": 3, "parameters": ["UU", "VV", "WW", "BASELINE", "DATE"],
                                   "shape": [1, 1, 128, 1, 3]}
     assert (document["bitpix"], "shape" not in document, "columns" not in document) == (-32, True, True)
+
+
+def test_a_pcount_beyond_the_cards_names_no_more_parameters_than_they_hold() -> None:
+    """PCOUNT = 10**9 in a header of 10 cards: 10 names at most (a list of 10**9 would exhaust memory)."""
+    cards = ["SIMPLE  =                    T", "BITPIX  =                  -32", "NAXIS   =                    2",
+             "NAXIS1  =                    0", "NAXIS2  =                    3", "GROUPS  =                    T",
+             "PCOUNT  =           1000000000", "GCOUNT  =                    0", "PTYPE1  = 'UU      '", "END"]
+    with fits.open(io.BytesIO("".join(card.ljust(80) for card in cards).ljust(2880).encode())) as hdul:
+        groups = describe_hdu(0, hdul[0])["groups"]
+
+    assert groups == {"count": 0, "parameters": ["UU", *[None] * 8], "shape": [3]}  # 9 cards before END
 
 
 def test_fits_idi_uv_data_is_visibilities_though_it_has_time_and_flux(tmp_path: Path) -> None:
