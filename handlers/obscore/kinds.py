@@ -4,8 +4,8 @@ Decided by a table of rules (``RULES``), in order: the first rule that one of th
 meets names the file's kind.  The order is the priority: an event list or a light curve
 beside an image (a Chandra event file, a TESS light curve with its aperture) is what the
 file is for; the image of a drizzled HST file wins over its table of headers; DESI's rows of
-spectra over the cube of their resolution matrices.  No rule
-gives ``sed``: a header does not tell an SED from any other table.
+spectra over the cube of their resolution matrices.  No rule gives ``sed``: a header does not
+tell an SED from any other table.
 """
 
 from __future__ import annotations
