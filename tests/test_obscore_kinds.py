@@ -109,6 +109,7 @@ def test_uvfits_is_visibilities_and_its_groups_are_described(tmp_path: Path) -> 
     assert document["groups"] == {"count": 4, "shape": [1, 1, 1, 2, 4, 3],
                                   "parameters": ["UU---SIN", "VV---SIN", "WW---SIN", "BASELINE", "DATE"]}
     assert (summary["pol_states"], summary["pol_xel"]) == ("/RR/LL/RL/LR/", 4)  # codes -1, -2, -3, -4
+    assert summary["o_ucd"] == "phot.flux.density"  # BUNIT = 'JY'
 
 
 def test_astropy_random_groups_document() -> None:

@@ -36,7 +36,7 @@ OBSCORE_ORDER = ("I", "Q", "U", "V", "RR", "LL", "RL", "LR", "XX", "YY", "XY", "
 
 
 def observable(lookup: Lookup) -> ObservableFields:
-    """o_ucd from the data's unit (an image's BUNIT, or the TUNIT of a table's measured column,
+    """o_ucd from the data's unit (an image's or random groups' BUNIT, or the TUNIT of a table's measured column,
     as ``kinds.MEASURED`` names them); pol_states and pol_xel from the first STOKES axis.
     """
     states = lookup.find(_stokes_axis)
@@ -77,9 +77,11 @@ def _observable_ucd(lookup: Lookup) -> str | None:
 
 
 def _data_units(lookup: Lookup) -> Iterator[str]:
-    """BUNIT of each image with data and TUNIT of each table's measured columns, in file order."""
+    """BUNIT of each image with data and of random groups (UVFITS's visibilities), and TUNIT of each
+    table's measured columns, in file order.
+    """
     for hdu, keywords in zip(lookup.hdus, lookup.headers, strict=True):
-        if is_image(hdu.get("type")) and hdu.get("shape") and all(hdu["shape"]):
+        if (is_image(hdu.get("type")) and hdu.get("shape") and all(hdu["shape"])) or "groups" in hdu:
             units = [keywords.get("BUNIT")]
         elif is_table(hdu.get("type")):
             units = [column["unit"] for column in hdu.get("columns", [])
