@@ -126,3 +126,40 @@ def test_an_image_with_no_pixel_on_the_sky_has_no_wcs():
     header = map_header("AIT", 10, 10, CRPIX1=-500.0)  # 500 degrees off the centre of the plane
 
     assert celestial_wcs(header, [10, 10]) is None
+
+
+def healpix_file(tmp_path, **cards: object) -> list:
+    """A HEALPix map as Planck and WMAP write one: a table of 12 NSIDE^2 pixels, no WCS."""
+    nside = 2
+    table = fits.BinTableHDU.from_columns([fits.Column("TEMPERATURE", "E", array=np.arange(12 * nside**2))])
+    table.header.update({"PIXTYPE": "HEALPIX", "ORDERING": "RING", "NSIDE": nside, "FIRSTPIX": 0,
+                         "LASTPIX": 12 * nside**2 - 1, "INDXSCHM": "IMPLICIT", "COORDSYS": "G", **cards})
+    for key in [key for key, value in cards.items() if value is None]:
+        del table.header[key]
+    path = tmp_path / "map.fits"
+    fits.HDUList([fits.PrimaryHDU(), table]).writeto(path)
+    from handlers.fits.hdu import describe_hdu
+
+    with fits.open(path) as hdul:
+        return [describe_hdu(index, hdu) for index, hdu in enumerate(hdul)]
+
+
+@pytest.mark.parametrize("cards", [{"OBJECT": "FULLSKY"}, {}], ids=["FULLSKY", "every-pixel"])
+def test_a_healpix_map_of_the_whole_sky(tmp_path, cards):
+    summary = observation_summary(healpix_file(tmp_path, **cards))
+
+    assert (summary["s_ra"], summary["s_dec"]) == pytest.approx((GALACTIC_CENTRE.ra.degree, GALACTIC_CENTRE.dec.degree))
+    assert (summary["s_fov"], summary["s_region"].split()[:2], summary["s_region"].split()[-1]) == (
+        360.0, ["CIRCLE", "ICRS"], "180.0")
+
+
+@pytest.mark.parametrize(
+    "cards",
+    [{"LASTPIX": 40}, {"INDXSCHM": "EXPLICIT", "OBJECT": "PARTIAL"}, {"OBJECT": "FULLSKY", "COORDSYS": None}],
+    ids=["missing-pixels", "partial", "no-coordsys"],
+)
+def test_a_healpix_map_of_part_of_the_sky_says_nothing_of_its_coverage(tmp_path, cards):
+    """Which pixels a partial map holds is in its data, which the header alone does not say."""
+    summary = observation_summary(healpix_file(tmp_path, **cards))
+
+    assert (summary["s_ra"], summary["s_fov"], summary["s_region"]) == (None, None, None)

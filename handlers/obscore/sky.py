@@ -33,6 +33,8 @@ def spatial(lookup: Lookup) -> SpatialFields:
     """The celestial WCS's coverage, else a position from the header's keywords (``TARGET_KEYWORDS``)."""
     wcs = next((hdu["wcs"] for hdu in lookup.hdus if hdu.get("wcs")), None)
     sky = _wcs_coverage(wcs, lookup.note)
+    if wcs is None and (frame := lookup.find(full_sky_healpix)):
+        sky.update(_whole_sky(_to_icrs([[0.0, 0.0]], frame, None)[0]))
     if sky["s_ra"] is None:
         sky["s_ra"], sky["s_dec"] = lookup.find(*(position(*pair) for pair in TARGET_KEYWORDS)) or (None, None)
     pixels = wcs.get("pixels") if wcs else None
@@ -97,7 +99,7 @@ def _wcs_coverage(wcs: CelestialWcs | None, note: Callable[[str], None]) -> dict
         return sky
     sky.update(s_ra=centre[0], s_dec=centre[1])
     if wcs.get("all_sky"):
-        sky.update(s_fov=2 * ALL_SKY_RADIUS, s_region=f"CIRCLE ICRS {centre[0]:.7f} {centre[1]:.7f} {ALL_SKY_RADIUS}")
+        sky.update(_whole_sky(centre))
     elif outline:
         sky.update(
             s_fov=_diameter(centre, outline),
@@ -106,6 +108,41 @@ def _wcs_coverage(wcs: CelestialWcs | None, note: Callable[[str], None]) -> dict
     else:
         note("s_fov and s_region not given: the image spans every longitude of its frame, a band no polygon describes")
     return sky
+
+
+def _whole_sky(centre: Sequence[float]) -> dict[str, Any]:
+    """The whole sky about ``centre`` (ICRS degrees): a circle of 180 degrees, its diameter the field of view."""
+    return {"s_ra": centre[0], "s_dec": centre[1], "s_fov": 2 * ALL_SKY_RADIUS,
+            "s_region": f"CIRCLE ICRS {centre[0]:.7f} {centre[1]:.7f} {ALL_SKY_RADIUS}"}
+
+
+#: HEALPix's COORDSYS (Gorski et al. 2005; the HEALPix FITS convention) as astropy frames.
+_HEALPIX_FRAMES = {"G": "galactic", "E": "barycentricmeanecliptic", "C": "icrs", "Q": "icrs"}
+
+
+def full_sky_healpix(keywords: Keywords) -> str | None:
+    """The frame of a HEALPix map of the whole sky (a table of pixels: no WCS), else None.
+
+    The HEALPix FITS convention says so by OBJECT = 'FULLSKY', or by an implicit index of
+    every pixel (FIRSTPIX = 0, LASTPIX = 12 NSIDE^2 - 1); a partial map's pixels are in its data.
+    """
+    if _word(keywords, "PIXTYPE") != "HEALPIX":
+        return None
+    whole = _word(keywords, "OBJECT") == "FULLSKY"
+    if not whole and _word(keywords, "INDXSCHM") != "EXPLICIT":
+        nside, first, last = (number(key, 0)(keywords) for key in ("NSIDE", "FIRSTPIX", "LASTPIX"))
+        whole = nside is not None and first == 0 and last == 12 * nside**2 - 1
+    if not whole:
+        return None
+    system = _word(keywords, "COORDSYS")
+    if system[:1] not in _HEALPIX_FRAMES:
+        raise ValueError(f"COORDSYS={keywords.get('COORDSYS')!r} is no HEALPix coordinate system (G, E, C or Q)")
+    return _HEALPIX_FRAMES[system[:1]]
+
+
+def _word(keywords: Keywords, keyword: str) -> str:
+    value = keywords.get(keyword)
+    return value.strip().upper() if isinstance(value, str) else ""
 
 
 def _diameter(centre: Sequence[float], outline: Sequence[Sequence[float]]) -> float:
