@@ -187,3 +187,16 @@ def test_a_heliographic_map_has_no_field_of_view_on_the_sky():
 
     assert wcs is not None and wcs["all_sky"] and wcs["frame"] == "heliographic_carrington"  # the whole Sun
     assert (summary["s_ra"], summary["s_fov"], summary["s_region"]) == (None, None, None)
+
+
+def test_sohos_solar_x_and_solar_y_are_helioprojective():
+    """EIT and MDI wrote CTYPE1 = 'Solar-X', CTYPE2 = 'Solar-Y', which sunpy.map reads as HPLN-TAN, HPLT-TAN."""
+    legacy = aia_header(CTYPE1="Solar-X", CTYPE2="solar_y", TELESCOP="SOHO", INSTRUME="EIT")
+
+    with pytest.warns(UserWarning, match=r"CTYPE1 = 'Solar-X', CTYPE2 = 'solar_y' read as HPLN-TAN and HPLT-TAN"):
+        wcs = celestial_wcs(legacy, (64, 64))
+
+    expected = celestial_wcs(aia_header(), (64, 64))
+    assert wcs is not None and expected is not None
+    assert (wcs["frame"], wcs["ctype"], wcs["footprint"]) == ("helioprojective", ["HPLN-TAN", "HPLT-TAN"],
+                                                              expected["footprint"])

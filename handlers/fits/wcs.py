@@ -35,6 +35,9 @@ _WRAP_ANGLES = {"helioprojective": 180.0, "heliographic_stonyhurst": 180.0, "hel
 # Distortion-paper lookup tables live in other HDUs' data units, which we must not
 # read; without them the footprint is off by well under an arcsecond (SIP is kept).
 _LOOKUP_DISTORTION = re.compile(rb"(CPDIS|CQDIS)\d|(DP|DQ)\d[. ]")
+#: SOHO's solar-x and solar-y (EIT, MDI; TRACE and Hinode too), which sunpy.map reads as HPLN-TAN and HPLT-TAN.
+_SOLAR_XY = re.compile(rb"CTYPE(?:(?P<x>1) *= *'(?P<solar_x>(?i:SOLAR[-_]X))|2 *= *'(?P<solar_y>(?i:SOLAR[-_]Y))) *'")
+_HELIOPROJECTIVE_CARDS = {True: b"CTYPE1  = 'HPLN-TAN'".ljust(CARD), False: b"CTYPE2  = 'HPLT-TAN'".ljust(CARD)}
 _SIP = re.compile(rb"[AB]_ORDER ")
 _SIP_ORDER = re.compile(rb"(AP|BP|A|B)_ORDER *= *([-+]?\d+)")
 _SIP_CARDS = re.compile(rb"(?:AP|BP|A|B)_(?:ORDER|DMAX|\d+_\d+) *=")
@@ -60,6 +63,19 @@ def _capped_sip(text: bytes, max_order: int) -> bytes:
     warnings.warn(LimitWarning(f"{stated} over the SIP order cap ({max_order}): the WCS is computed without its "
                                "SIP distortion"), stacklevel=3)
     return _without_cards(text, _SIP_CARDS)
+
+
+def _helioprojective_solar_xy(text: bytes) -> bytes:
+    """``text`` with CTYPE1 = 'solar-x' and CTYPE2 = 'solar-y' as HPLN-TAN and HPLT-TAN, with a warning
+    saying so: wcslib knows no such axes, and the SOHO convention meant these (Thompson 2006, A&A 449, 791)."""
+    found = [m for m in _SOLAR_XY.finditer(text) if m.start() % CARD == 0]
+    if not found:
+        return text
+    written = ", ".join(f"CTYPE{'1' if m['x'] else '2'} = '{(m['solar_x'] or m['solar_y']).decode()}'" for m in found)
+    warnings.warn(f"{written} read as HPLN-TAN and HPLT-TAN (helioprojective, as sunpy.map reads them)", stacklevel=3)
+    for match in found:
+        text = text[: match.start()] + _HELIOPROJECTIVE_CARDS[bool(match["x"])] + text[match.start() + CARD :]
+    return text
 
 
 def _parse(text: bytes) -> Any:
@@ -110,7 +126,8 @@ def celestial_wcs(
     except Exception as exc:  # a card astropy cannot format
         logger.warning("cannot evaluate the celestial WCS: %s: %s", type(exc).__name__, exc)
         return None
-    text = _capped_sip(text, max_sip_order)  # outside the silenced block: its warning reaches the document
+    # Outside the silenced block: their warnings reach the document.
+    text = _helioprojective_solar_xy(_capped_sip(text, max_sip_order))
     try:
         with ignored():
             wcs = _parse(text)
