@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import pytest
@@ -52,12 +51,13 @@ def test_noirlab_like_sexagesimal_objra():
     assert (summary["s_ra"], summary["s_dec"]) == (pytest.approx(ra, abs=1e-9), pytest.approx(dec, abs=1e-9))
 
 
-def test_an_unusable_pointing_gives_way_to_the_target(caplog):
-    with caplog.at_level(logging.WARNING, logger="handlers.obscore.readers"):
-        summary = summary_of({"RA_PNT": "INDEF", "DEC_PNT": "INDEF", "RA_OBJ": 10.68, "DEC_OBJ": 41.27})
+def test_an_unusable_pointing_gives_way_to_the_target():
+    notes: list[str] = []
+
+    summary = summary_of({"RA_PNT": "INDEF", "DEC_PNT": "INDEF", "RA_OBJ": 10.68, "DEC_OBJ": 41.27}, notes)
 
     assert (summary["s_ra"], summary["s_dec"]) == (10.68, 41.27)
-    assert "RA_PNT='INDEF'" in caplog.text
+    assert any("RA_PNT='INDEF'" in note for note in notes)
 
 
 @pytest.mark.parametrize(
@@ -75,10 +75,11 @@ def test_spatial_resolution_from_stated_keywords_only(keywords, arcsec):
     assert summary_of(keywords)["s_resolution"] == (None if arcsec is None else pytest.approx(arcsec, rel=1e-12))
 
 
-def test_a_zero_beam_is_no_resolution(caplog):
-    with caplog.at_level(logging.WARNING, logger="handlers.obscore.readers"):
-        assert summary_of({"BMAJ": 0.0, "PSF_FWHM": 0.9})["s_resolution"] == 0.9
-    assert "BMAJ=0" in caplog.text
+def test_a_zero_beam_is_no_resolution():
+    notes: list[str] = []
+
+    assert summary_of({"BMAJ": 0.0, "PSF_FWHM": 0.9}, notes)["s_resolution"] == 0.9
+    assert any("BMAJ=0" in note for note in notes)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from typing import Any
 
 from handlers.documents import CelestialWcs, SpatialFields
 from handlers.fits.wcs import SOLAR_FRAMES
-from handlers.obscore.readers import Keywords, Lookup, Reader, number, position
+from handlers.obscore.readers import KeywordReader, Keywords, Lookup, number, position
 from handlers.threads.thread_warnings import ignored
 
 # Besselian equinoxes for FK4, Julian for the rest (as FITS WCS paper II says).
@@ -49,7 +49,7 @@ def spatial(lookup: Lookup) -> SpatialFields:
     }
 
 
-def _arcsec(keyword: str, arcsec_per_unit: float) -> Reader:
+def _arcsec(keyword: str, arcsec_per_unit: float) -> KeywordReader:
     """A resolution (a FWHM) under ``keyword`` in arcsec; zero is no resolution."""
     read = number(keyword, 0)
 
