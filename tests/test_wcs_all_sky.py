@@ -163,3 +163,17 @@ def test_a_healpix_map_of_part_of_the_sky_says_nothing_of_its_coverage(tmp_path,
     summary = observation_summary(healpix_file(tmp_path, **cards))
 
     assert (summary["s_ra"], summary["s_fov"], summary["s_region"]) == (None, None, None)
+
+
+def test_a_map_whose_central_pixel_is_off_the_sky_is_centred_on_its_nearest_sample_on_the_sky():
+    """100 one-degree pixels either side of the Aitoff plane's x = -170 (the ellipse ends at -2 sqrt 2 rad =
+    -162.07 deg): the central pixel is off the sky, the nearest sample on it is on the equator, near l = 180."""
+    header = map_header("AIT", 100, 100, CRPIX1=50.5 - 170.0)
+    assert not np.isfinite(WCS(header).all_pix2world([[49.5, 49.5]], 0)).any()
+
+    wcs = celestial_wcs(header, [100, 100])
+
+    assert wcs is not None and not wcs["all_sky"]
+    lon, lat = wcs["centre"]
+    assert lat == pytest.approx(0.0, abs=1e-9) and abs(lon - 180) < 30
+    assert all(np.isfinite(wcs["footprint"]).ravel())

@@ -113,8 +113,9 @@ def _without_cards(text: bytes, keyword: re.Pattern[bytes]) -> bytes:
 def celestial_wcs(
     header: fits.Header, shape: Sequence[int], written: bytes | None = None, max_sip_order: int = MAX_SIP_ORDER
 ) -> CelestialWcs | None:
-    """Frame, centre, corners and pixel scale of the image's celestial axes, in degrees
-    (arcseconds for the scale); None when there are none or they cannot be evaluated.
+    """Frame, centre, outline (``fits.coverage``), pixels and pixel scale of the image's celestial axes,
+    in degrees (arcseconds for the scale), and a solar frame's observer; None when there are none,
+    they cannot be evaluated or no pixel is on the sky.
 
     ``written``: the header's blocks as the file holds them, if the caller has them.
     ``max_sip_order``: SIP orders above it are left out before astropy sees them (a warning says so).
