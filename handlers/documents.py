@@ -35,14 +35,37 @@ class Compression(TypedDict):
     tile: list[int]
 
 
+class SolarObserver(TypedDict):
+    """Where and when a solar image was seen from, as the header says (null where it does not)."""
+
+    #: DATE-AVG, else DATE-OBS, DATE-BEG or DATE-END, as written (ISO), or null.
+    obstime: str | None
+    #: DSUN_OBS: the observer's distance from the Sun's centre, in metres.
+    dsun_obs: float | None
+    #: HGLN_OBS, HGLT_OBS (or CRLT_OBS), CRLN_OBS: the observer's Stonyhurst and Carrington position, degrees.
+    hgln_obs: float | None
+    hglt_obs: float | None
+    crln_obs: float | None
+    #: RSUN_REF: the solar radius the header's coordinates assume, in metres.
+    rsun_ref: float | None
+
+
 class CelestialWcs(TypedDict):
+    #: An astropy (or, for the Sun, sunpy) frame name: icrs, fk5, galactic, helioprojective, ...
     frame: str | None
     #: EQUINOX as wcslib read it (null where undefined), encoded where it is not finite.
     equinox: EncodedFloat | None
     ctype: list[str]
     centre: list[float]
+    #: The outline's (lon, lat) vertices: a small image's four corners, more for a wide map;
+    #: empty for a map of the whole sky (``all_sky``) or one that spans every longitude.
     footprint: list[list[float]]
+    all_sky: bool
+    #: Pixels along the celestial axes, in FITS axis order (NAXISi of each).
+    pixels: list[int]
     pixel_scale_arcsec: list[float]
+    #: The solar frames' observer; null for the sky's.
+    observer: SolarObserver | None
 
 
 class Preview(TypedDict, total=False):
@@ -146,6 +169,9 @@ class SpatialFields(TypedDict):
     s_dec: float | None
     s_fov: float | None
     s_region: str | None
+    s_resolution: float | None
+    s_xel1: int | None
+    s_xel2: int | None
 
 
 class TemporalFields(TypedDict):
@@ -178,9 +204,6 @@ class ObservableFields(TypedDict):
 class PendingFields(TypedDict):
     """Columns the groups do not derive yet, null in every record (the lead moves each to its group)."""
 
-    s_resolution: float | None
-    s_xel1: int | None
-    s_xel2: int | None
     em_min: float | None
     em_max: float | None
     em_res_power: float | None

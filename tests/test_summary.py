@@ -86,6 +86,9 @@ def test_hst_like_drizzle_file(tmp_path):
         "s_dec": pytest.approx(DEC, abs=1e-9),
         "s_fov": pytest.approx(100 * math.sqrt(2) * SCALE, rel=1e-4),
         "s_region": summary["s_region"],
+        "s_resolution": None,  # no PSF keyword: the pixel scale is no resolution
+        "s_xel1": 100,
+        "s_xel2": 100,
         "t_min": 53231.18736,
         "t_max": 53231.20286,
         "t_exptime": 1080.0,
