@@ -35,14 +35,37 @@ class Compression(TypedDict):
     tile: list[int]
 
 
+class SolarObserver(TypedDict):
+    """Where and when a solar image was seen from, as the header says (null where it does not)."""
+
+    #: DATE-AVG, else DATE-OBS, DATE-BEG or DATE-END, as written (ISO), or null.
+    obstime: str | None
+    #: DSUN_OBS: the observer's distance from the Sun's centre, in metres.
+    dsun_obs: float | None
+    #: HGLN_OBS, HGLT_OBS (or CRLT_OBS), CRLN_OBS: the observer's Stonyhurst and Carrington position, degrees.
+    hgln_obs: float | None
+    hglt_obs: float | None
+    crln_obs: float | None
+    #: RSUN_REF: the solar radius the header's coordinates assume, in metres.
+    rsun_ref: float | None
+
+
 class CelestialWcs(TypedDict):
+    #: An astropy (or, for the Sun, sunpy) frame name: icrs, fk5, galactic, helioprojective, ...
     frame: str | None
     #: EQUINOX as wcslib read it (null where undefined), encoded where it is not finite.
     equinox: EncodedFloat | None
     ctype: list[str]
     centre: list[float]
+    #: The outline's (lon, lat) vertices: a small image's four corners, more for a wide map;
+    #: empty for a map of the whole sky (``all_sky``) or one that spans every longitude.
     footprint: list[list[float]]
+    all_sky: bool
+    #: Pixels along the celestial axes, in FITS axis order (NAXISi of each).
+    pixels: list[int]
     pixel_scale_arcsec: list[float]
+    #: The solar frames' observer; null for the sky's.
+    observer: SolarObserver | None
 
 
 class SpectralAxis(TypedDict):
@@ -88,6 +111,16 @@ class Preview(TypedDict, total=False):
     source_shape: list[int]
 
 
+class RandomGroups(TypedDict):
+    """A random-groups HDU's data: ``count`` groups, each its parameters and an array."""
+
+    count: int
+    #: PTYPEn's values, in order (UVFITS: UU, VV, WW, BASELINE, DATE...); null where a PTYPEn is missing.
+    parameters: list[CardValue]
+    #: The array of each group, in numpy order as an image's ``shape`` (NAXISn .. NAXIS2).
+    shape: list[int]
+
+
 class DataFields(TypedDict, total=False):
     """What an HDU's header says of its data unit: an image's or a table's."""
 
@@ -99,6 +132,7 @@ class DataFields(TypedDict, total=False):
     compression: Compression
     rows: int
     columns: list[Column]
+    groups: RandomGroups
 
 
 class HduDocument(DataFields):
@@ -158,16 +192,40 @@ class SpatialFields(TypedDict):
     s_dec: float | None
     s_fov: float | None
     s_region: str | None
+    s_resolution: float | None
+    s_xel1: int | None
+    s_xel2: int | None
 
 
 class TemporalFields(TypedDict):
+    """Instants as MJD in UTC, durations in seconds (``obscore.times``)."""
+
     t_min: float | None
     t_max: float | None
     t_exptime: float | None
+    t_resolution: float | None
+    t_xel: int | None
+
+
+class AccessFields(TypedDict):
+    """Where and how the file is had: from the source and the deployment (``obscore.access``)."""
+
+    obs_publisher_did: str | None
+    access_url: str | None
+    access_format: str
+    #: kbyte (1000 bytes), rounded up.
+    access_estsize: int | None
+
+
+class ObservableFields(TypedDict):
+    o_ucd: str | None
+    #: ObsCore's notation: the states between slashes, ``/I/Q/U/V/``.
+    pol_states: str | None
+    pol_xel: int | None
 
 
 class SpectralFields(TypedDict):
-    #: Vacuum wavelengths in metres, the band's bounds.
+    #: Vacuum wavelengths in metres, the band's bounds (``obscore.spectral``).
     em_min: float | None
     em_max: float | None
     #: λ/Δλ where the header states a resolving power (not the pixel sampling).
@@ -176,10 +234,11 @@ class SpectralFields(TypedDict):
     em_xel: int | None
 
 
-class Summary(IdentityFields, SpatialFields, TemporalFields, SpectralFields):
+class Summary(IdentityFields, SpatialFields, TemporalFields, AccessFields, ObservableFields, SpectralFields):
     """The observation's IVOA ObsCore record (``obscore.columns``), by group of fields."""
 
     dataproduct_type: str | None
+    calib_level: int | None
 
 
 class MetadataDocument(TypedDict):

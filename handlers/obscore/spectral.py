@@ -24,7 +24,7 @@ from typing import Any
 from handlers.documents import HduDocument, SpectralFields
 from handlers.obscore.filters import passband
 from handlers.obscore.names import identity
-from handlers.obscore.readers import Keywords, Lookup, number, text
+from handlers.obscore.readers import Header, Lookup, number, text
 from handlers.threads.thread_warnings import ignored
 
 #: Header bounds of a band: (lower keyword, upper keyword, the unit where the header gives none).
@@ -56,8 +56,8 @@ class _Context:
     note: Callable[[str], None]
 
 
-#: A rule that reads a band from one HDU: its document and its keywords.
-_Rule = Callable[[HduDocument, Keywords, _Context], tuple[float, float] | None]
+#: A rule that reads a band from one HDU: its document and its header.
+_Rule = Callable[[HduDocument, Header, _Context], tuple[float, float] | None]
 
 
 def spectral(lookup: Lookup) -> SpectralFields:
@@ -101,10 +101,10 @@ def _wcs_band(hdus: Sequence[HduDocument], note: Callable[[str], None]) -> tuple
     return None
 
 
-def _stated_bounds(hdu: HduDocument, keywords: Keywords, context: _Context) -> tuple[float, float] | None:
+def _stated_bounds(hdu: HduDocument, keywords: Header, context: _Context) -> tuple[float, float] | None:
     for low_key, high_key, default in (*_WAVELENGTH_BOUNDS, *_ENERGY_BOUNDS):
         if low_key in keywords and high_key in keywords:
-            unit = _unit(low_key, default, hdu, keywords, context)
+            unit = _unit(low_key, default, keywords, context)
             given = f"{low_key} = {keywords[low_key]!r}, {high_key} = {keywords[high_key]!r}"
             band = _band(given, keywords[low_key], keywords[high_key], unit, context)
             if band is not None:
@@ -112,7 +112,7 @@ def _stated_bounds(hdu: HduDocument, keywords: Keywords, context: _Context) -> t
     return _data_subspace(keywords, context)
 
 
-def _data_subspace(keywords: Keywords, context: _Context) -> tuple[float, float] | None:
+def _data_subspace(keywords: Header, context: _Context) -> tuple[float, float] | None:
     """An ENERGY data subspace (HEASARC's DSTYPn, DSVALn 'lo:hi', DSUNIn keywords), as Fermi-LAT writes it."""
     for n in range(1, 100):
         kind = keywords.get(f"DSTYP{n}")
@@ -130,7 +130,7 @@ def _data_subspace(keywords: Keywords, context: _Context) -> tuple[float, float]
     return None
 
 
-def _column_bounds(hdu: HduDocument, keywords: Keywords, context: _Context) -> tuple[float, float] | None:
+def _column_bounds(hdu: HduDocument, keywords: Header, context: _Context) -> tuple[float, float] | None:
     for n, column in enumerate(hdu.get("columns") or [], 1):
         name, unit = (column["name"] or "").strip().upper(), column["unit"]
         if not name.startswith(_SPECTRAL_COLUMNS) or not isinstance(unit, str):
@@ -144,10 +144,10 @@ def _column_bounds(hdu: HduDocument, keywords: Keywords, context: _Context) -> t
     return None
 
 
-def _central_wavelength(hdu: HduDocument, keywords: Keywords, context: _Context) -> tuple[float, float] | None:
+def _central_wavelength(hdu: HduDocument, keywords: Header, context: _Context) -> tuple[float, float] | None:
     for key, default in _CENTRAL_WAVELENGTHS:
         if key in keywords:
-            unit = _unit(key, default, hdu, keywords, context)
+            unit = _unit(key, default, keywords, context)
             band = _band(f"{key} = {keywords[key]!r}", keywords[key], keywords[key], unit, context)
             if band is not None:
                 return band
@@ -160,19 +160,18 @@ def _filter_band(lookup: Lookup, context: _Context) -> tuple[float, float] | Non
     return (band.min_m, band.max_m) if band is not None else None
 
 
-def _unit(keyword: str, default: str, hdu: HduDocument, keywords: Keywords, context: _Context) -> str | None:
+def _unit(keyword: str, default: str, keywords: Header, context: _Context) -> str | None:
     """The unit of ``keyword``'s value: WAVEUNIT, a bracketed unit in its comment, the default's.
 
     ``default``: a unit; ``"WAVEUNIT"`` (SOLARNET: a unit, or metres' power of ten; else the
     mission's unit); or ``"HST"`` (Å where TELESCOP is HST).
     """
-    waveunit = keywords.get("WAVEUNIT") if default == "WAVEUNIT" else None
+    waveunit = keywords.get("WAVEUNIT") if default == "WAVEUNIT" else None  # a placeholder is none
     if isinstance(waveunit, int) and not isinstance(waveunit, bool):
         return f"10**{waveunit} m"
-    if waveunit is not None and str(waveunit).strip():
+    if waveunit is not None:
         return str(waveunit).strip()
-    comment = next((card["comment"] for card in hdu["cards"] if card["keyword"] == keyword), None)
-    bracketed = _BRACKETED_UNIT.match(comment or "")
+    bracketed = _BRACKETED_UNIT.match(keywords.comment(keyword))
     if bracketed:
         return bracketed.group(1).strip()
     if default == "WAVEUNIT":
