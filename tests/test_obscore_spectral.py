@@ -225,6 +225,12 @@ def test_a_unit_with_an_absurd_exponent_is_refused_at_once():
                                    "is not a unit: em_min/em_max not taken from it\"]")
 
 
+def test_names_read_again_for_the_filter_are_noted_once(tmp_path):
+    summary, notes = summary_of(tmp_path, primary={"TELESCOP": 2.5, "OBJECT": 1.5, "FILTER": "r"})
+    assert band(summary) == pytest.approx([5415.33823529 * ANGSTROM, 6989.140625 * ANGSTROM], rel=1e-6)  # SDSS r
+    assert len(notes) == len(set(notes)) == 2, notes  # TELESCOP's and OBJECT's refusals, once each
+
+
 def test_stated_bounds_come_before_a_central_wavelength_in_any_header(tmp_path):
     # CENWAVE in the primary, the extension's bounds: a band beats a point.
     extension = fits.ImageHDU(np.zeros((2, 2), dtype=np.float32))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from handlers.documents import HduDocument, SpectralFields
@@ -62,11 +62,12 @@ _Rule = Callable[[HduDocument, Header, _Context], tuple[float, float] | None]
 
 def spectral(lookup: Lookup) -> SpectralFields:
     """em_min/em_max from the first source that gives them (module docstring); em_xel from a WCS axis."""
-    telescope, instrument, detector, origin = (lookup.find(text(key)) for key in
+    again = replace(lookup, notes=None)  # identity() reads and notes these names already: again, silently
+    telescope, instrument, detector, origin = (again.find(text(key)) for key in
                                                ("TELESCOP", "INSTRUME", "DETECTOR", "ORIGIN"))
     context = _Context(telescope, instrument, detector, origin, lookup.note)
     axis = _wcs_band(lookup.hdus, lookup.note)
-    band = axis[:2] if axis else _header_band(lookup, context) or _filter_band(lookup, context)
+    band = axis[:2] if axis else _header_band(lookup, context) or _filter_band(again, context)
     low, high = band if band is not None else (None, None)
     return {
         "em_min": lookup.finite("em_min", low),
