@@ -183,6 +183,15 @@ def test_a_tabular_axis_is_not_read_and_says_so(tmp_path):
     assert len(notes) == 1 and "CTYPE1 = 'WAVE-TAB'" in notes[0]
 
 
+def test_an_axis_wcslib_refuses_is_described_with_its_error(tmp_path):
+    summary, documents, notes = summary_of(tmp_path, np.zeros(10), CTYPE1="FREQ", CRVAL1=1.4e9, CDELT1=0.0,
+                                           CRPIX1=1.0)
+    axis = documents[0]["spectral_axis"]
+    assert (axis["world"], axis["wavelength_m"], summary["em_min"], summary["em_max"]) == (None, None, None, None)
+    assert "singular" in axis["error"]
+    assert notes == [f"summary: em_min/em_max not taken from HDU 0's spectral axis CTYPE1 = 'FREQ': {axis['error']}"]
+
+
 def test_images_without_a_spectral_axis_have_none(tmp_path):
     _, documents, _ = summary_of(tmp_path, np.zeros((4, 4)), CTYPE1="RA---TAN", CTYPE2="DEC--TAN")
     assert documents[0]["spectral_axis"] is None
