@@ -33,6 +33,9 @@ class ThumbnailSettings:
     #: Most bytes of a tile-compressed plane decompressed in one call, where its tiles are taller than a
     #: row block (a row block would decompress them again and again); above it the preview is skipped.
     max_tile_bytes: int = 128 * 1024 * 1024
+    #: Most bytes read for a chart or an event image (a table's rows, a 1-D array, the rows of spectra charted);
+    #: a table over it is read in evenly spaced runs of rows, anything else over it skipped.
+    read_bytes: int = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class Settings:
             block_bytes=_int(env, "THUMBNAIL_BLOCK_BYTES", shown.block_bytes, minimum=1024),
             max_pixels=_int(env, "MAX_THUMBNAIL_PIXELS", shown.max_pixels, minimum=1),
             max_tile_bytes=_int(env, "MAX_TILE_BYTES", shown.max_tile_bytes, minimum=0),
+            read_bytes=_int(env, "PREVIEW_READ_BYTES", shown.read_bytes, minimum=BLOCK),
         )
         reads = ReadSettings(
             read_ahead=_int(env, "READ_AHEAD_BYTES", read.read_ahead, minimum=BLOCK),

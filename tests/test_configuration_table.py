@@ -19,6 +19,7 @@ SETTINGS = {
     "THUMBNAIL_BLOCK_BYTES": ThumbnailSettings.block_bytes,
     "MAX_THUMBNAIL_PIXELS": ThumbnailSettings.max_pixels,
     "MAX_TILE_BYTES": ThumbnailSettings.max_tile_bytes,
+    "PREVIEW_READ_BYTES": ThumbnailSettings.read_bytes,
     "READ_AHEAD_BYTES": ReadSettings.read_ahead,
     "READ_WHOLE_OBJECT_BYTES": ReadSettings.whole_object,
     "READ_PART_BYTES": ReadSettings.part_bytes,

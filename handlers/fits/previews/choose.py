@@ -1,0 +1,123 @@
+"""What each HDU with data gets: an image, a chart, an event image, or the reason it gets none.
+
+Decided from the header (the HDU's document) and what earlier HDUs of the file left in the
+``FileContext`` (wavelength arrays, for the pairing rule of ``spectra``), in this order:
+
+* an image: a ``<P>WAVELENGTH`` array is kept for later HDUs; an HDU paired with one is charted
+  against it; an image with one axis longer than a pixel is charted (a spectrum where that axis is
+  spectral); one of a single pixel, or whose shown plane is one row or column, is skipped; any
+  other is drawn as an image, as it always was (a 2-D spectrum says its dispersion axis), except
+  an integer image of one value (an empty mask);
+* a binary table: an event list's coordinates binned, else wavelength against flux, else time
+  against rate or flux; any other table is skipped, saying which columns it would need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from handlers.config import ThumbnailSettings
+from handlers.deadline import Deadline
+from handlers.documents import HduDocument
+from handlers.fits.format import is_image, is_table
+from handlers.fits.previews import PreviewSkipped
+from handlers.fits.previews.images import Thumbnail
+from handlers.fits.previews.spectra import Wavelengths
+from handlers.storage.interfaces import ByteStream, SourceStream
+
+GROUPS = "GroupsHDU"
+
+
+@dataclass
+class FileContext:
+    """What the HDUs read so far leave for later ones: the file's wavelength arrays."""
+
+    wavelengths: list[Wavelengths] = field(default_factory=list)
+
+
+def has_data(doc: HduDocument) -> bool:
+    """Whether an HDU's header gives it a data unit (NAXIS > 0, or a table), which gets a picture or a reason."""
+    return is_table(doc["type"]) or doc["type"] == GROUPS or (is_image(doc["type"]) and bool(doc.get("shape")))
+
+
+def draw_preview(
+    hdu: Any, doc: HduDocument, context: FileContext, settings: ThumbnailSettings, deadline: Deadline,
+    stream: ByteStream, ranged: SourceStream | None,
+) -> Thumbnail:
+    """The HDU's picture; raise PreviewSkipped with the reason it has none.
+
+    ``stream``: the bytes astropy reads the HDU from (a table's rows are read from it directly);
+    ``ranged``: the same stream where it can read ahead, None for a copy in memory.
+    """
+    if doc["type"] == GROUPS:
+        raise PreviewSkipped("random groups (interferometer visibilities) are not drawn")
+    if is_table(doc["type"]):
+        return _table(hdu, doc, settings, deadline, stream)
+    return _image(hdu, doc, context, settings, deadline, ranged)
+
+
+def _image(
+    hdu: Any, doc: HduDocument, context: FileContext, settings: ThumbnailSettings, deadline: Deadline,
+    ranged: SourceStream | None,
+) -> Thumbnail:
+    from handlers.fits.previews import spectra
+    from handlers.fits.previews.image_hdus import draw_thumbnail
+
+    shape = list(doc["shape"])  # numpy order
+    if 0 in shape:
+        raise PreviewSkipped(f"it has no pixels: its shape is {shape}")
+    name = str(hdu.name).strip().upper()
+    if spectra.is_wavelength_array(name, shape):
+        context.wavelengths.append(spectra.read_wavelengths(hdu, shape, settings.read_bytes))
+        prefix = name[: -len(spectra.WAVELENGTH)]
+        raise PreviewSkipped(f"a wavelength array: the x axis of the charts of the HDUs named {prefix or ''}* "
+                             "that follow it")
+    paired = spectra.partner(name, shape, context.wavelengths)
+    if paired is not None:
+        return spectra.draw_paired(hdu, shape, paired, settings, deadline)
+    long_axes = [n for n in shape if n > 1]
+    if not long_axes:
+        raise PreviewSkipped(f"a single pixel (shape {shape})")
+    if len(long_axes) == 1:
+        return spectra.draw_line(hdu, shape, settings, deadline)
+    if 1 in shape[-2:]:
+        raise PreviewSkipped(f"its shown plane is {shape[-2]}x{shape[-1]} pixels: one row or column of a cube")
+    thumbnail = draw_thumbnail(hdu, settings, deadline, ranged)
+    preview = thumbnail.preview
+    if int(hdu.header.get("BITPIX", 0)) > 0 and preview["vmin"] is not None and preview["vmin"] == preview["vmax"]:
+        raise PreviewSkipped(f"every pixel is {preview['vmin']:g}: an integer image (a mask or quality flags) "
+                             "with nothing to show")
+    dispersion = spectra.dispersion_axis(hdu.header, len(shape))
+    preview["kind"] = "image" if dispersion is None else "spectrum_2d"
+    if dispersion is not None:
+        preview["dispersion_axis"] = dispersion
+    return thumbnail
+
+
+def _table(
+    hdu: Any, doc: HduDocument, settings: ThumbnailSettings, deadline: Deadline, stream: ByteStream
+) -> Thumbnail:
+    from handlers.fits.previews.events import draw_events, event_columns
+    from handlers.fits.previews.lightcurves import light_curve_columns
+    from handlers.fits.previews.spectra import table_columns
+    from handlers.fits.previews.tables import draw_columns
+
+    names = [c["name"] for c in doc.get("columns", []) if isinstance(c["name"], str)]
+    if not doc.get("rows"):
+        raise PreviewSkipped("the table has no rows")
+    events = event_columns(str(hdu.name), hdu.header.get("HDUCLAS1"), names)
+    spectrum = table_columns(names)
+    light_curve = light_curve_columns(names)
+    if events is None and spectrum is None and light_curve is None:
+        raise PreviewSkipped("no columns a preview draws: event coordinates (in EVENTS), a wavelength, frequency, "
+                             "energy or channel with a flux, rate or counts, or TIME with a rate or flux")
+    if doc["type"] != "BinTableHDU":
+        raise PreviewSkipped("an ASCII table: only binary tables are read for a preview")
+    if events is not None:
+        return draw_events(hdu, events, stream, settings, deadline)
+    if spectrum is not None:
+        x_name, quantity, y_name = spectrum
+        return draw_columns(hdu, "spectrum", (x_name, quantity), y_name, stream, settings, deadline)
+    time, y_name = light_curve or ("", "")
+    return draw_columns(hdu, "light_curve", (time, "time"), y_name, stream, settings, deadline)
