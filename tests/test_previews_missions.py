@@ -16,6 +16,7 @@ from PIL import Image
 from handlers.config import ReadSettings, Settings
 from handlers.deadline import Deadline
 from handlers.documents import HduDocument, Preview
+from handlers.errors import TimeLimitError
 from handlers.fits.extract import extract
 from handlers.storage.local_source import LocalSource
 
@@ -243,3 +244,30 @@ def test_a_mask_with_information_is_still_drawn_and_an_empty_one_is_not(tmp_path
     assert preview_of(docs, "DQ")["kind"] == "image" and "DQ" in pictures
     assert "every pixel is 0" in preview_of(docs, "DQ0")["skipped"]
     assert preview_of(docs, "FLAT")["kind"] == "image"  # a float image of one value is drawn grey, as before
+
+
+def test_a_table_whose_columns_cannot_be_read_loses_its_chart_not_the_files_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreadable(*args: object) -> None:
+        raise ValueError("field 'RATE' has a bad TFORM")
+
+    monkeypatch.setattr("handlers.fits.previews.tables.read_columns", unreadable)
+    docs, pictures = previews(goes_xrs(tmp_path / "go1520120612.fits"))
+    assert preview_of(docs, "FLUXES")["skipped"] == (
+        "its data could not be read for a chart: ValueError: field 'RATE' has a bad TFORM")
+    assert not pictures and len(docs) == 4
+
+
+def test_the_time_limit_still_ends_an_object_while_its_table_is_read(tmp_path: Path) -> None:
+    path = chandra_events(tmp_path / "acisf_evt2.fits")
+    with pytest.raises(TimeLimitError, match="reading the rows of HDU EVENTS"):
+        extract(LocalSource(str(path), ReadSettings()).open(), path.name, Settings(), PastDeadline())
+
+
+class PastDeadline(Deadline):
+    """A deadline that has passed once the HDUs are described: the first check of a preview fails."""
+
+    def check(self, doing: str) -> None:
+        if doing.startswith("reading the rows"):
+            raise TimeLimitError(f"the function's time ran out while {doing}")

@@ -14,17 +14,22 @@ Decided from the header (the HDU's document) and what earlier HDUs of the file l
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handlers.config import ThumbnailSettings
 from handlers.deadline import Deadline
 from handlers.documents import HduDocument
+from handlers.errors import IngestError
 from handlers.fits.format import is_image, is_table
 from handlers.fits.previews import PreviewSkipped
 from handlers.fits.previews.images import Thumbnail
-from handlers.fits.previews.spectra import Wavelengths
 from handlers.storage.interfaces import ByteStream, SourceStream
+
+if TYPE_CHECKING:  # spectra reads the axis kinds of obscore/, imported when an HDU is drawn, not with ingest
+    from handlers.fits.previews.spectra import Wavelengths
 
 GROUPS = "GroupsHDU"
 
@@ -53,8 +58,22 @@ def draw_preview(
     if doc["type"] == GROUPS:
         raise PreviewSkipped("random groups (interferometer visibilities) are not drawn")
     if is_table(doc["type"]):
-        return _table(hdu, doc, settings, deadline, stream)
+        with _unreadable_skipped():
+            return _table(hdu, doc, settings, deadline, stream)
     return _image(hdu, doc, context, settings, deadline, ranged)
+
+
+@contextmanager
+def _unreadable_skipped() -> Iterator[None]:
+    """A chart's data that astropy or numpy cannot make sense of costs the HDU its picture, not the file
+    its metadata (tables were described from their headers alone before they were charted); the time
+    limit and the store's faults (IngestError, and the reader's remembered fault) still end the object."""
+    try:
+        yield
+    except (PreviewSkipped, IngestError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - astropy and numpy signal bad columns with many exception types
+        raise PreviewSkipped(f"its data could not be read for a chart: {type(exc).__name__}: {exc}") from exc
 
 
 def _image(
@@ -75,12 +94,14 @@ def _image(
                              "that follow it")
     paired = spectra.partner(name, shape, context.wavelengths)
     if paired is not None:
-        return spectra.draw_paired(hdu, shape, paired, settings, deadline)
+        with _unreadable_skipped():
+            return spectra.draw_paired(hdu, shape, paired, settings, deadline)
     long_axes = [n for n in shape if n > 1]
     if not long_axes:
         raise PreviewSkipped(f"a single pixel (shape {shape})")
     if len(long_axes) == 1:
-        return spectra.draw_line(hdu, shape, settings, deadline)
+        with _unreadable_skipped():
+            return spectra.draw_line(hdu, shape, settings, deadline)
     if 1 in shape[-2:]:
         raise PreviewSkipped(f"its shown plane is {shape[-2]}x{shape[-1]} pixels: one row or column of a cube")
     thumbnail = draw_thumbnail(hdu, settings, deadline, ranged)
