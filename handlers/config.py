@@ -24,6 +24,9 @@ class ThumbnailSettings:
     """How previews are drawn; recorded in each HDU's ``preview`` so users can redo them."""
 
     max_size: int = 512
+    #: An image whose longest side is shorter is enlarged by a whole factor, nearest-neighbour, towards it
+    #: (1: never; the issue's 64 would change the thumbnails of astropy's small test images).
+    min_size: int = 1
     interval: str = "zscale"
     percentile: float = 99.5
     stretch: str = "linear"
@@ -89,6 +92,7 @@ class Settings:
         shown, read, bounds = ThumbnailSettings(), ReadSettings(), LimitSettings()  # the defaults, stated once
         thumbnails = ThumbnailSettings(
             max_size=_int(env, "THUMBNAIL_MAX_SIZE", shown.max_size, minimum=1),
+            min_size=_int(env, "THUMBNAIL_MIN_SIZE", shown.min_size, minimum=1),
             interval=_choice(env, "THUMBNAIL_INTERVAL", shown.interval, INTERVALS),
             percentile=_float(env, "THUMBNAIL_PERCENTILE", shown.percentile, low=0.0, high=100.0),
             stretch=_choice(env, "THUMBNAIL_STRETCH", shown.stretch, STRETCHES),

@@ -101,6 +101,8 @@ class Preview(TypedDict, total=False):
     origin: str
     plane: list[int] | None
     downsample: int
+    #: The whole factor a small image was enlarged by (THUMBNAIL_MIN_SIZE), nearest-neighbour; absent when not.
+    upsample: int
     reduction: str | None
     rows_sampled: int | None
     source_shape: list[int]

@@ -13,6 +13,7 @@ from .support import ROOT
 #: Each variable of the table and the setting it sets (the defaults live in the dataclasses).
 SETTINGS = {
     "THUMBNAIL_MAX_SIZE": ThumbnailSettings.max_size,
+    "THUMBNAIL_MIN_SIZE": ThumbnailSettings.min_size,
     "THUMBNAIL_INTERVAL": ThumbnailSettings.interval,
     "THUMBNAIL_PERCENTILE": ThumbnailSettings.percentile,
     "THUMBNAIL_STRETCH": ThumbnailSettings.stretch,

@@ -12,7 +12,15 @@ from handlers.config import ThumbnailSettings
 from handlers.deadline import Deadline
 from handlers.fits.format import is_tile_compressed
 from handlers.fits.previews import PreviewSkipped
-from handlers.fits.previews.images import Plan, Thumbnail, plan_thumbnail, reduce_image, render_png
+from handlers.fits.previews.images import (
+    Plan,
+    Thumbnail,
+    enlarged,
+    enlargement,
+    plan_thumbnail,
+    reduce_image,
+    render_png,
+)
 from handlers.storage.interfaces import SourceStream
 
 #: A 2-D tile-compressed image up to this size decompressed is decompressed in one call.
@@ -49,6 +57,10 @@ def draw_thumbnail(
             tick=lambda: deadline.check(f"drawing the thumbnail of HDU {hdu.name or '?'}"),
         )
     png, preview = render_png(image, settings)
+    factor = enlargement(image.shape[0], image.shape[1], settings)
+    if factor > 1:  # the limits are those of the image itself; its pixels are only repeated
+        png = enlarged(png, factor)
+        preview.update({"upsample": factor, "width": preview["width"] * factor, "height": preview["height"] * factor})
     preview.update({
         "plane": list(plan.plane) or None,
         "downsample": plan.factor,
