@@ -282,3 +282,40 @@ def test_a_small_image_is_enlarged_by_a_whole_factor_only_when_asked(tmp_path: P
     preview = preview_of(docs, "TINY")
     assert preview["upsample"] == 13 and (preview["height"], preview["width"]) == (65, 52)  # ceil(64 / 5)
     assert (large["TINY"] == np.repeat(np.repeat(pictures["TINY"], 13, axis=0), 13, axis=1)).all()
+
+
+def test_a_2d_spectrum_is_drawn_as_the_image_it_is_with_its_dispersion_axis(tmp_path: Path) -> None:
+    """A long-slit spectrum (wavelength along NAXIS1) is the image it always was, its dispersion axis said;
+    a radio cube's spectral third axis is not drawn, so its middle plane is a plain image."""
+    pixels = np.random.default_rng(3).normal(100.0, 5.0, (40, 300)).astype(np.float32)
+    slit = fits.Header([("CTYPE1", "WAVE"), ("CUNIT1", "Angstrom"), ("CRVAL1", 5000.0), ("CDELT1", 2.0),
+                        ("CTYPE2", "LINEAR")])
+    cube = fits.Header([("CTYPE1", "RA---SIN"), ("CTYPE2", "DEC--SIN"), ("CTYPE3", "FREQ")])
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(pixels, slit, name="SLIT"), fits.ImageHDU(pixels, name="PLAIN"),
+                  fits.ImageHDU(np.stack([pixels] * 3), cube, name="CUBE")]).writeto(tmp_path / "slit.fits")
+    docs, pictures = previews(tmp_path / "slit.fits")
+    assert preview_of(docs, "SLIT")["kind"] == "spectrum_2d" and preview_of(docs, "SLIT")["dispersion_axis"] == 1
+    assert (pictures["SLIT"] == pictures["PLAIN"]).all() and preview_of(docs, "PLAIN")["kind"] == "image"
+    assert preview_of(docs, "CUBE")["kind"] == "image" and "dispersion_axis" not in preview_of(docs, "CUBE")
+
+
+def test_an_sdss_like_row_of_arrays_is_charted_against_log10_wavelength(tmp_path: Path) -> None:
+    """SDSS's spec files hold a spectrum as columns loglam and flux; here one row of arrays."""
+    loglam = np.linspace(3.5798, 3.9640, 3000)
+    flux = 5.0 + 20.0 * np.exp(-0.5 * ((loglam - np.log10(6564.6)) / 1e-4) ** 2)
+    fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns([
+        fits.Column("loglam", "3000E", array=loglam[None, :]),
+        fits.Column("flux", "3000E", unit="1e-17 erg/s/cm2/Angstrom", array=flux[None, :]),
+    ], name="COADD")]).writeto(tmp_path / "spec.fits")
+    docs, pictures = previews(tmp_path / "spec.fits")
+    preview = preview_of(docs, "COADD")
+    assert preview["kind"] == "spectrum" and preview["x"]["quantity"] == "log10 wavelength"
+    assert [s["label"] for s in preview["series"]] == ["row 0"]
+    assert abs(peak_column(pictures["COADD"]) - x_pixel(preview, np.log10(6564.6))) <= 1.5
+
+
+def test_a_spectrum_with_no_finite_value_is_skipped(tmp_path: Path) -> None:
+    header = fits.Header([("CTYPE1", "WAVE"), ("CRVAL1", 4000.0), ("CDELT1", 1.0)])
+    fits.PrimaryHDU(np.full(100, np.nan, dtype=np.float32), header).writeto(tmp_path / "nan.fits")
+    docs, pictures = previews(tmp_path / "nan.fits")
+    assert preview_of(docs, "PRIMARY") == {"skipped": "no finite value to chart"} and not pictures

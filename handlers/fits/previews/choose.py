@@ -109,7 +109,7 @@ def _image(
     if int(hdu.header.get("BITPIX", 0)) > 0 and preview["vmin"] is not None and preview["vmin"] == preview["vmax"]:
         raise PreviewSkipped(f"every pixel is {preview['vmin']:g}: an integer image (a mask or quality flags) "
                              "with nothing to show")
-    dispersion = spectra.dispersion_axis(hdu.header, len(shape))
+    dispersion = spectra.dispersion_axis(hdu.header)
     preview["kind"] = "image" if dispersion is None else "spectrum_2d"
     if dispersion is not None:
         preview["dispersion_axis"] = dispersion

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from handlers.documents import Preview, PreviewAxis, PreviewSeries
+from handlers.fits.previews import PreviewSkipped
 from handlers.fits.previews.images import block_mean
 
 #: Points of the running median whose range is the y-range, and the fewest points it is used on.
@@ -57,10 +58,12 @@ def draw_plot(series: Sequence[Series], x: PreviewAxis, y: PreviewAxis, max_size
     """A PNG of ``series`` against the axes described by ``x`` and ``y``, and its recipe.
 
     ``x`` and ``y`` name the quantities and units; their ``min``/``max`` (and y's ``scale``)
-    are filled in here, as the chart shows them.
+    are filled in here, as the chart shows them.  Raise PreviewSkipped when no point is finite.
     """
     from PIL import Image, ImageDraw, ImageFont
 
+    if not any(np.isfinite(s.x).any() and np.isfinite(s.y).any() for s in series):
+        raise PreviewSkipped("no finite value to chart")
     width, height = chart_size(max_size)
     area = (LEFT, TOP, max(LEFT + 1, width - RIGHT), max(TOP + 1, height - BOTTOM))
     log = _wants_log(series[:MAX_SERIES])

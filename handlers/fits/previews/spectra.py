@@ -31,7 +31,7 @@ QUANTITIES = {"FREQ": ("frequency", "Hz"), "ENER": ("energy", "J"), "WAVN": ("wa
               "BETA": ("beta", None)}
 #: Names of a table's x column of a spectrum, with the quantity each is, and of its y column, preferred first.
 SPECTRUM_X = {"WAVELENGTH": "wavelength", "WAVE": "wavelength", "LAMBDA": "wavelength", "FREQUENCY": "frequency",
-              "FREQ": "frequency", "ENERGY": "energy", "CHANNEL": "channel"}
+              "FREQ": "frequency", "ENERGY": "energy", "CHANNEL": "channel", "LOGLAM": "log10 wavelength"}
 SPECTRUM_Y = ("FLUX", "FLUX_DENSITY", "INTENSITY", "RATE", "COUNTS")
 
 
@@ -105,9 +105,10 @@ def draw_line(hdu: Any, shape: Sequence[int], settings: ThumbnailSettings, deadl
     return Thumbnail(png, preview)
 
 
-def dispersion_axis(header: Any, naxis: int) -> int | None:
-    """The FITS axis of an image whose CTYPE is spectral (a 2-D spectrum's wavelength axis), if any."""
-    for axis in range(1, naxis + 1):
+def dispersion_axis(header: Any) -> int | None:
+    """Which of the drawn plane's axes (FITS axis 1 or 2) has a spectral CTYPE: a 2-D spectrum's wavelength
+    axis.  A cube's spectral third axis is not drawn (its middle plane is), so it makes no 2-D spectrum."""
+    for axis in (1, 2):
         ctype = header.get(f"CTYPE{axis}")
         if isinstance(ctype, str) and is_spectral(ctype.strip().upper()):
             return axis
