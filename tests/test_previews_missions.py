@@ -319,3 +319,12 @@ def test_a_spectrum_with_no_finite_value_is_skipped(tmp_path: Path) -> None:
     fits.PrimaryHDU(np.full(100, np.nan, dtype=np.float32), header).writeto(tmp_path / "nan.fits")
     docs, pictures = previews(tmp_path / "nan.fits")
     assert preview_of(docs, "PRIMARY") == {"skipped": "no finite value to chart"} and not pictures
+
+
+def test_variable_length_columns_are_not_charted_from_their_descriptors(tmp_path: Path) -> None:
+    wave = [np.linspace(4000.0, 5000.0, 100), np.linspace(5000.0, 6000.0, 50)]
+    fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns([
+        fits.Column("WAVELENGTH", "PD()", array=wave), fits.Column("FLUX", "PE()", array=[np.ones(100), np.ones(50)]),
+    ], name="VLA")]).writeto(tmp_path / "vla.fits")
+    docs, pictures = previews(tmp_path / "vla.fits")
+    assert "WAVELENGTH holds variable-length arrays" in preview_of(docs, "VLA")["skipped"] and not pictures

@@ -8,6 +8,7 @@ the budget, otherwise SAMPLE_RUNS evenly spaced runs of consecutive rows that to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,9 @@ def read_columns(
         raise PreviewSkipped(f"its columns take {record.itemsize:,} bytes a row, but NAXIS1 is {row_bytes:,}")
     if row_bytes > budget:
         raise PreviewSkipped(f"one row takes {row_bytes:,} bytes, more than PREVIEW_READ_BYTES ({budget:,})")
+    variable = [name for name in names if re.match(r"^\d*[PQ]", str(columns[name].format))]
+    if variable:
+        raise PreviewSkipped(f"its column {variable[0]} holds variable-length arrays (in the heap): not charted")
     start = int(hdu.fileinfo()["datLoc"])
     chunks = []
     for first, count in _runs(rows, row_bytes, budget):
