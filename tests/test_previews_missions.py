@@ -328,3 +328,34 @@ def test_variable_length_columns_are_not_charted_from_their_descriptors(tmp_path
     ], name="VLA")]).writeto(tmp_path / "vla.fits")
     docs, pictures = previews(tmp_path / "vla.fits")
     assert "WAVELENGTH holds variable-length arrays" in preview_of(docs, "VLA")["skipped"] and not pictures
+
+
+def tess_light_curve(path: Path) -> Path:
+    """A TESS SPOC light curve's layout (HDU LIGHTCURVE: TIME in BTJD days, SAP_FLUX, PDCSAP_FLUX in e-/s,
+    QUALITY): a transit, the mid-sector gap as NaN times and fluxes, and one cosmic ray."""
+    time = 1500.0 + np.arange(0.0, 27.0, 2.0 / 1440)  # two-minute cadence
+    flux = 1000.0 + np.where(np.abs(time - 1510.0) < 0.1, -300.0, 0.0)
+    gap = (time > 1513.0) & (time < 1514.0)
+    time[gap], flux[gap] = np.nan, np.nan
+    flux[12000] = 1e7
+    columns = [fits.Column("TIME", "D", unit="BJD - 2457000, days", array=time),
+               fits.Column("SAP_FLUX", "E", unit="e-/s", array=flux * 1.1),
+               fits.Column("PDCSAP_FLUX", "E", unit="e-/s", array=flux),
+               fits.Column("QUALITY", "J", array=np.zeros(time.size, dtype=np.int32))]
+    fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns(columns, name="LIGHTCURVE")]).writeto(path)
+    return path
+
+
+def test_a_tess_light_curve_shows_its_transit_where_it_is_and_its_gap_as_a_gap(tmp_path: Path) -> None:
+    docs, pictures = previews(tess_light_curve(tmp_path / "tess_lc.fits"))
+    preview, pixels = preview_of(docs, "LIGHTCURVE"), pictures["LIGHTCURVE"]
+    assert preview["kind"] == "light_curve" and preview["y"]["quantity"] == "pdcsap_flux"
+    assert preview["x"] == {"quantity": "time", "unit": "BJD - 2457000, days", "source": "column TIME",
+                            "min": 1500.0, "max": pytest.approx(1527.0, abs=0.01)}
+    assert preview["y"]["max"] < 1100.0  # the cosmic ray left out; the transit (700) in
+    assert preview["y"]["min"] < 700.0
+    drawn = line_pixels(pixels)
+    lowest = drawn[drawn[:, 0] == drawn[:, 0].max(), 1]
+    assert abs(lowest.mean() - x_pixel(preview, 1510.0)) <= 1.5
+    inside = set(range(int(x_pixel(preview, 1513.0)) + 2, int(x_pixel(preview, 1514.0)) - 1))
+    assert inside and not set(drawn[:, 1].tolist()) & inside
