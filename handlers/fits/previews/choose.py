@@ -88,9 +88,10 @@ def _image(
         raise PreviewSkipped(f"it has no pixels: its shape is {shape}")
     name = str(hdu.name).strip().upper()
     if spectra.is_wavelength_array(name, shape):
-        context.wavelengths.append(spectra.read_wavelengths(hdu, shape, settings.read_bytes))
+        with _unreadable_skipped():
+            context.wavelengths.append(spectra.read_wavelengths(hdu, shape, settings.read_bytes))
         prefix = name[: -len(spectra.WAVELENGTH)]
-        raise PreviewSkipped(f"a wavelength array: the x axis of the charts of the HDUs named {prefix or ''}* "
+        raise PreviewSkipped(f"a wavelength array: the x axis of the charts of the HDUs named {prefix}* "
                              "that follow it")
     paired = spectra.partner(name, shape, context.wavelengths)
     if paired is not None:
