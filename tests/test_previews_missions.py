@@ -359,3 +359,25 @@ def test_a_tess_light_curve_shows_its_transit_where_it_is_and_its_gap_as_a_gap(t
     assert abs(lowest.mean() - x_pixel(preview, 1510.0)) <= 1.5
     inside = set(range(int(x_pixel(preview, 1513.0)) + 2, int(x_pixel(preview, 1514.0)) - 1))
     assert inside and not set(drawn[:, 1].tolist()) & inside
+
+
+def test_a_desi_frame_charts_its_flux_against_the_wavelengths_written_after_it(tmp_path: Path) -> None:
+    """DESI's frame files (desispec.io.frame) write FLUX, IVAR, MASK, then WAVELENGTH, RESOLUTION, FIBERMAP."""
+    wave = np.arange(5760.0, 7620.4, 0.8)
+    flux = np.ones((3, wave.size), dtype=np.float32)
+    flux[1] += 6.0 * np.exp(-0.5 * ((wave - 6563.0) / 3.0) ** 2)
+    mask = np.zeros(flux.shape, dtype=np.int32)
+    mask[2, 100:120] = 1
+    fits.HDUList([
+        fits.PrimaryHDU(flux, fits.Header([("EXTNAME", "FLUX"), ("BUNIT", "electron/Angstrom")])),
+        fits.ImageHDU(np.full_like(flux, 2.0), name="IVAR"), fits.ImageHDU(mask, name="MASK"),
+        fits.ImageHDU(wave, name="WAVELENGTH", header=fits.Header([("BUNIT", "Angstrom")])),
+        fits.ImageHDU(np.ones((3, 11, wave.size), dtype=np.float32), name="RESOLUTION"),
+    ]).writeto(tmp_path / "frame-r0-00012345.fits")
+    docs, pictures = previews(tmp_path / "frame-r0-00012345.fits")
+    preview = preview_of(docs, "FLUX")
+    assert preview["kind"] == "spectrum" and preview["x"]["source"] == "HDU WAVELENGTH"
+    assert abs(peak_column(pictures["FLUX"], 1) - x_pixel(preview, 6563.0)) <= 1.5
+    assert preview_of(docs, "IVAR")["kind"] == preview_of(docs, "MASK")["kind"] == "spectrum"
+    assert "resolution matrices" in preview_of(docs, "RESOLUTION")["skipped"]
+    assert sorted(pictures) == ["FLUX", "IVAR", "MASK"]  # one picture each, the charts in place of the images

@@ -166,6 +166,7 @@ def _walk(
                     extraction.thumbnails.append((name, thumbnail.png))
             else:
                 doc["preview"] = {"skipped": f"MAX_THUMBNAILS ({limits.max_thumbnails}) already drawn"}
+            _replace_redrawn(extraction, context, key)
         budget.add_document(doc)
         extraction.hdus.append(doc)
         following = _end_of(hdu)
@@ -185,6 +186,19 @@ def _walk(
             )
         check_axis_claim(header_text, index, offset)
         budget.add_header(header_text, index)
+
+
+def _replace_redrawn(extraction: Extraction, context: FileContext, key: str) -> None:
+    """Put the charts of earlier HDUs, drawn again against a wavelength array read since, in place of
+    their pictures (under the same names), or drop those pictures where the chart was skipped."""
+    for doc, chart in context.redrawn:
+        name = thumbnail_key(key, doc["index"], doc["name"])
+        extraction.thumbnails = [(n, png) for n, png in extraction.thumbnails if n != name]
+        doc["thumbnail"] = None
+        if chart is not None:
+            doc["thumbnail"], doc["preview"] = name, chart.preview
+            extraction.thumbnails.append((name, chart.png))
+    context.redrawn.clear()
 
 
 def _starts_an_extension(stream: ByteStream, offset: int) -> bool:

@@ -3,11 +3,12 @@
 Decided from the header (the HDU's document) and what earlier HDUs of the file left in the
 ``FileContext`` (wavelength arrays, for the pairing rule of ``spectra``), in this order:
 
-* an image: a ``<P>WAVELENGTH`` array is kept for later HDUs; an HDU paired with one is charted
-  against it; an image with one axis longer than a pixel is charted (a spectrum where that axis is
-  spectral); one of a single pixel, or whose shown plane is one row or column, is skipped; any
-  other is drawn as an image, as it always was (a 2-D spectrum says its dispersion axis), except
-  an integer image of one value (an empty mask);
+* an image: a ``<P>WAVELENGTH`` array is kept for later HDUs, and the earlier ones it pairs with
+  are charted again against it; an HDU paired with one is charted against it; an image with one
+  axis longer than a pixel is charted (a spectrum where that axis is spectral); one of a single
+  pixel, or whose shown plane is one row or column, is skipped; any other is drawn as an image,
+  as it always was (a 2-D spectrum says its dispersion axis), except an integer image of one
+  value (an empty mask);
 * a binary table: an event list's coordinates binned, else wavelength against flux, else time
   against rate or flux; any other table is skipped, saying which columns it would need.
 """
@@ -36,9 +37,15 @@ GROUPS = "GroupsHDU"
 
 @dataclass
 class FileContext:
-    """What the HDUs read so far leave for later ones: the file's wavelength arrays."""
+    """What the HDUs read so far leave for later ones: the file's wavelength arrays, and the pictures
+    drawn before a wavelength array that pairs with them was read (DESI's frames write it after FLUX)."""
 
     wavelengths: list[Wavelengths] = field(default_factory=list)
+    #: Image HDUs drawn without a wavelength array: their HDU and document.
+    unpaired: list[tuple[Any, HduDocument]] = field(default_factory=list)
+    #: Documents of earlier HDUs drawn again against a wavelength array just read, with the chart (None:
+    #: skipped, the reason in the document); taken by the caller, which replaces their pictures.
+    redrawn: list[tuple[HduDocument, Thumbnail | None]] = field(default_factory=list)
 
 
 def has_data(doc: HduDocument) -> bool:
@@ -81,7 +88,6 @@ def _image(
     ranged: SourceStream | None,
 ) -> Thumbnail:
     from handlers.fits.previews import spectra
-    from handlers.fits.previews.image_hdus import draw_thumbnail
 
     shape = list(doc["shape"])  # numpy order
     if 0 in shape:
@@ -89,14 +95,46 @@ def _image(
     name = str(hdu.name).strip().upper()
     if spectra.is_wavelength_array(name, shape):
         with _unreadable_skipped():
-            context.wavelengths.append(spectra.read_wavelengths(hdu, shape, settings.read_bytes))
-        prefix = name[: -len(spectra.WAVELENGTH)]
-        raise PreviewSkipped(f"a wavelength array: the x axis of the charts of the HDUs named {prefix}* "
-                             "that follow it")
+            wavelengths = spectra.read_wavelengths(hdu, shape, settings.read_bytes)
+        context.wavelengths.append(wavelengths)
+        _redraw_paired(context, wavelengths, settings, deadline)
+        prefix = wavelengths.prefix
+        raise PreviewSkipped(f"a wavelength array: the x axis of the charts of the HDUs named {prefix}* whose "
+                             "rows are as long")
     paired = spectra.partner(name, shape, context.wavelengths)
     if paired is not None:
         with _unreadable_skipped():
             return spectra.draw_paired(hdu, shape, paired, settings, deadline)
+    thumbnail = _unpaired_image(hdu, shape, settings, deadline, ranged)
+    context.unpaired.append((hdu, doc))
+    return thumbnail
+
+
+def _redraw_paired(context: FileContext, wavelengths: Wavelengths, settings: ThumbnailSettings,
+                   deadline: Deadline) -> None:
+    """Chart again, against ``wavelengths``, the earlier HDUs drawn without them that they pair with."""
+    from handlers.fits.previews import spectra
+
+    for hdu, doc in list(context.unpaired):
+        name = str(hdu.name).strip().upper()
+        if doc["thumbnail"] is None or spectra.partner(name, doc["shape"], [wavelengths]) is None:
+            continue
+        context.unpaired.remove((hdu, doc))
+        try:
+            with _unreadable_skipped():
+                context.redrawn.append((doc, spectra.draw_paired(hdu, doc["shape"], wavelengths, settings, deadline)))
+        except PreviewSkipped as skipped:
+            doc["preview"] = {"skipped": str(skipped)}
+            context.redrawn.append((doc, None))
+
+
+def _unpaired_image(
+    hdu: Any, shape: list[int], settings: ThumbnailSettings, deadline: Deadline, ranged: SourceStream | None
+) -> Thumbnail:
+    """An image paired with no wavelength array: a chart of its one long axis, or a picture."""
+    from handlers.fits.previews import spectra
+    from handlers.fits.previews.image_hdus import draw_thumbnail
+
     long_axes = [n for n in shape if n > 1]
     if not long_axes:
         raise PreviewSkipped(f"a single pixel (shape {shape})")

@@ -2,8 +2,9 @@
 array in another HDU (DESI's ``B_FLUX`` with ``B_WAVELENGTH``), and tables of wavelength and flux.
 
 The pairing rule (README, "Previews"): a 1-D image HDU named ``<P>WAVELENGTH`` (``B_WAVELENGTH``,
-or ``WAVELENGTH`` with an empty ``<P>``) is the x axis of each later image HDU whose EXTNAME starts
-with ``<P>`` and whose last axis has as many elements; the longest such ``<P>`` wins.
+or ``WAVELENGTH`` with an empty ``<P>``) is the x axis of each image HDU of the file, before or after
+it, whose EXTNAME starts with ``<P>`` and whose last axis has as many elements; the longest such
+``<P>`` wins.
 """
 
 from __future__ import annotations
