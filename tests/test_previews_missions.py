@@ -238,11 +238,14 @@ def test_an_image_of_one_row_is_charted_against_its_pixels(tmp_path: Path) -> No
 def test_a_mask_with_information_is_still_drawn_and_an_empty_one_is_not(tmp_path: Path) -> None:
     flags = np.zeros((64, 64), dtype=np.int16)
     flags[10:20, 30:40] = 4
-    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(flags, name="DQ"), fits.ImageHDU(np.zeros_like(flags), name="DQ0"),
+    empty = np.zeros_like(flags)
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(flags, name="DQ"), fits.ImageHDU(empty, name="SCI_MASK"),
+                  fits.ImageHDU(empty, name="COUNTS"),
                   fits.ImageHDU(np.full((64, 64), 7.5, dtype=np.float32), name="FLAT")]).writeto(tmp_path / "dq.fits")
     docs, pictures = previews(tmp_path / "dq.fits")
     assert preview_of(docs, "DQ")["kind"] == "image" and "DQ" in pictures
-    assert "every pixel is 0" in preview_of(docs, "DQ0")["skipped"]
+    assert preview_of(docs, "SCI_MASK")["skipped"] == "every pixel is 0: a mask or quality array with nothing to show"
+    assert preview_of(docs, "COUNTS")["kind"] == "image"  # not named a mask: drawn (black), as before
     assert preview_of(docs, "FLAT")["kind"] == "image"  # a float image of one value is drawn grey, as before
 
 

@@ -7,14 +7,15 @@ Decided from the header (the HDU's document) and what earlier HDUs of the file l
   are charted again against it; an HDU paired with one is charted against it; an image with one
   axis longer than a pixel is charted (a spectrum where that axis is spectral); one of a single
   pixel, or whose shown plane is one row or column, is skipped; any other is drawn as an image,
-  as it always was (a 2-D spectrum says its dispersion axis), except an integer image of one
-  value (an empty mask);
+  as it always was (a 2-D spectrum says its dispersion axis), except an empty mask (an integer
+  image named DQ, MASK, QUALITY... of one value);
 * a binary table: an event list's coordinates binned, else wavelength against flux, else time
   against rate or flux; any other table is skipped, saying which columns it would need.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ if TYPE_CHECKING:  # spectra reads the axis kinds of obscore/, imported when an 
     from handlers.fits.previews.spectra import Wavelengths
 
 GROUPS = "GroupsHDU"
+#: Words of an EXTNAME that make an integer image a mask or quality array.
+FLAG_NAMES = frozenset({"DQ", "MASK", "QUALITY", "FLAGS", "FLAG", "BPM", "BADPIX"})
 
 
 @dataclass
@@ -145,14 +148,20 @@ def _unpaired_image(
         raise PreviewSkipped(f"its shown plane is {shape[-2]}x{shape[-1]} pixels: one row or column of a cube")
     thumbnail = draw_thumbnail(hdu, settings, deadline, ranged)
     preview = thumbnail.preview
-    if int(hdu.header.get("BITPIX", 0)) > 0 and preview["vmin"] is not None and preview["vmin"] == preview["vmax"]:
-        raise PreviewSkipped(f"every pixel is {preview['vmin']:g}: an integer image (a mask or quality flags) "
-                             "with nothing to show")
+    if _is_flags(hdu) and preview["vmin"] is not None and preview["vmin"] == preview["vmax"]:
+        raise PreviewSkipped(f"every pixel is {preview['vmin']:g}: a mask or quality array with nothing to show")
     dispersion = spectra.dispersion_axis(hdu.header)
     preview["kind"] = "image" if dispersion is None else "spectrum_2d"
     if dispersion is not None:
         preview["dispersion_axis"] = dispersion
     return thumbnail
+
+
+def _is_flags(hdu: Any) -> bool:
+    """Whether an image is a mask or quality array: integers, named so (DQ, MASK, QUALITY...) as HST, JWST,
+    DESI and most pipelines name them.  Another image of one value is still drawn (grey), as it always was."""
+    words = set(re.split(r"[^A-Z0-9]+", str(hdu.name).upper()))
+    return int(hdu.header.get("BITPIX", 0)) > 0 and bool(words & FLAG_NAMES)
 
 
 def _table(
