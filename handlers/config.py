@@ -25,6 +25,9 @@ class ThumbnailSettings:
     """How previews are drawn; recorded in each HDU's ``preview`` so users can redo them."""
 
     max_size: int = 512
+    #: An image whose longest side is shorter is enlarged by a whole factor, nearest-neighbour, towards it
+    #: (1: never; the issue's 64 would change the thumbnails of astropy's small test images).
+    min_size: int = 1
     interval: str = "zscale"
     percentile: float = 99.5
     stretch: str = "linear"
@@ -34,6 +37,9 @@ class ThumbnailSettings:
     #: Most bytes of a tile-compressed plane decompressed in one call, where its tiles are taller than a
     #: row block (a row block would decompress them again and again); above it the preview is skipped.
     max_tile_bytes: int = 128 * 1024 * 1024
+    #: Most bytes read for a chart or an event image (a table's rows, a 1-D array, the rows of spectra charted);
+    #: a table over it is read in evenly spaced runs of rows, anything else over it skipped.
+    read_bytes: int = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -109,12 +115,14 @@ class Settings:
         shown, read, bounds = ThumbnailSettings(), ReadSettings(), LimitSettings()  # the defaults, stated once
         thumbnails = ThumbnailSettings(
             max_size=_int(env, "THUMBNAIL_MAX_SIZE", shown.max_size, minimum=1),
+            min_size=_int(env, "THUMBNAIL_MIN_SIZE", shown.min_size, minimum=1),
             interval=_choice(env, "THUMBNAIL_INTERVAL", shown.interval, INTERVALS),
             percentile=_float(env, "THUMBNAIL_PERCENTILE", shown.percentile, low=0.0, high=100.0),
             stretch=_choice(env, "THUMBNAIL_STRETCH", shown.stretch, STRETCHES),
             block_bytes=_int(env, "THUMBNAIL_BLOCK_BYTES", shown.block_bytes, minimum=1024),
             max_pixels=_int(env, "MAX_THUMBNAIL_PIXELS", shown.max_pixels, minimum=1),
             max_tile_bytes=_int(env, "MAX_TILE_BYTES", shown.max_tile_bytes, minimum=0),
+            read_bytes=_int(env, "PREVIEW_READ_BYTES", shown.read_bytes, minimum=BLOCK),
         )
         reads = ReadSettings(
             read_ahead=_int(env, "READ_AHEAD_BYTES", read.read_ahead, minimum=BLOCK),

@@ -89,10 +89,49 @@ class SpectralAxis(TypedDict):
     error: str | None
 
 
+class PreviewAxis(TypedDict, total=False):
+    """An axis of a chart or of an event image: what it shows, where it comes from, and its range as drawn."""
+
+    quantity: str
+    unit: str | None
+    #: ``column WAVELENGTH``, ``HDU B_WAVELENGTH``, ``WCS axis 1``, ``pixel index``...
+    source: str
+    min: float
+    max: float
+    #: ``linear`` or ``log10`` (a chart's y axis).
+    scale: str
+
+
+class PreviewSeries(TypedDict):
+    """One line of a chart: which row or channel it is, its colour, and its finite points."""
+
+    label: str
+    colour: str
+    points: int
+
+
 class Preview(TypedDict, total=False):
     """How a thumbnail was drawn, so that a user can redo it; or why none was."""
 
     skipped: str
+    #: ``image``, ``spectrum_2d``, ``spectrum``, ``light_curve``, ``plot`` (a 1-D image) or ``events``.
+    kind: str
+    #: The FITS axis (1: NAXIS1) along which a 2-D spectrum's wavelength runs.
+    dispersion_axis: int
+    x: PreviewAxis
+    y: PreviewAxis
+    interval_parameters: dict[str, float]
+    series: list[PreviewSeries]
+    #: Series the data holds (rows of spectra, channels), of which ``series`` were drawn.
+    series_total: int
+    #: The chart's frame in the PNG's pixels: left, top, right, bottom (x: left to right, y: bottom to top).
+    plot_area: list[int]
+    #: Table rows read of ``table_rows``: all of them, or evenly spaced runs (PREVIEW_READ_BYTES).
+    table_rows_read: int
+    table_rows: int
+    #: An event image: events binned, and the side of a bin in the coordinates' units.
+    events: int
+    bin_size: float
     interval: str
     percentile: float | None
     vmin: float | None
@@ -106,6 +145,8 @@ class Preview(TypedDict, total=False):
     origin: str
     plane: list[int] | None
     downsample: int
+    #: The whole factor a small image was enlarged by (THUMBNAIL_MIN_SIZE), nearest-neighbour; absent when not.
+    upsample: int
     reduction: str | None
     rows_sampled: int | None
     source_shape: list[int]

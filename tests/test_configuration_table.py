@@ -13,12 +13,14 @@ from .support import ROOT
 #: Each variable of the table and the setting it sets (the defaults live in the dataclasses).
 SETTINGS = {
     "THUMBNAIL_MAX_SIZE": ThumbnailSettings.max_size,
+    "THUMBNAIL_MIN_SIZE": ThumbnailSettings.min_size,
     "THUMBNAIL_INTERVAL": ThumbnailSettings.interval,
     "THUMBNAIL_PERCENTILE": ThumbnailSettings.percentile,
     "THUMBNAIL_STRETCH": ThumbnailSettings.stretch,
     "THUMBNAIL_BLOCK_BYTES": ThumbnailSettings.block_bytes,
     "MAX_THUMBNAIL_PIXELS": ThumbnailSettings.max_pixels,
     "MAX_TILE_BYTES": ThumbnailSettings.max_tile_bytes,
+    "PREVIEW_READ_BYTES": ThumbnailSettings.read_bytes,
     "READ_AHEAD_BYTES": ReadSettings.read_ahead,
     "READ_WHOLE_OBJECT_BYTES": ReadSettings.whole_object,
     "READ_PART_BYTES": ReadSettings.part_bytes,
