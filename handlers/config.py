@@ -26,8 +26,8 @@ class ThumbnailSettings:
 
     max_size: int = 512
     #: An image whose longest side is shorter is enlarged by a whole factor, nearest-neighbour, towards it
-    #: (1: never; the issue's 64 would change the thumbnails of astropy's small test images).
-    min_size: int = 1
+    #: (1: never), so that a tiny image is a picture one can see rather than a few dots.
+    min_size: int = 64
     interval: str = "zscale"
     percentile: float = 99.5
     stretch: str = "linear"

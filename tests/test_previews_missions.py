@@ -276,12 +276,12 @@ class PastDeadline(Deadline):
             raise TimeLimitError(f"the function's time ran out while {doing}")
 
 
-def test_a_small_image_is_enlarged_by_a_whole_factor_only_when_asked(tmp_path: Path) -> None:
+def test_a_small_image_is_enlarged_by_a_whole_factor_to_the_minimum_side(tmp_path: Path) -> None:
     pixels = np.arange(20, dtype=np.float32).reshape(5, 4)
     fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(pixels, name="TINY")]).writeto(tmp_path / "tiny.fits")
-    docs, pictures = previews(tmp_path / "tiny.fits")
+    docs, pictures = previews(tmp_path / "tiny.fits", THUMBNAIL_MIN_SIZE="1")
     assert pictures["TINY"].shape[:2] == (5, 4) and "upsample" not in preview_of(docs, "TINY")
-    docs, large = previews(tmp_path / "tiny.fits", THUMBNAIL_MIN_SIZE="64")
+    docs, large = previews(tmp_path / "tiny.fits")  # the default minimum side, 64
     preview = preview_of(docs, "TINY")
     assert preview["upsample"] == 13 and (preview["height"], preview["width"]) == (65, 52)  # ceil(64 / 5)
     assert (large["TINY"] == np.repeat(np.repeat(pictures["TINY"], 13, axis=0), 13, axis=1)).all()
