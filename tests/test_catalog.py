@@ -267,3 +267,19 @@ def test_files_are_sorted_by_healpix_29(root: Path) -> None:
     for key in store.keys(OBSCORE.prefix):
         index = pq.read_table(root / key, columns=["_healpix_29"])["_healpix_29"].to_pylist()
         assert index == sorted(index, key=lambda value: (value is None, value))
+
+
+def test_a_key_longer_than_a_file_name_is_catalogued(tmp_path: Path) -> None:
+    """A folder stores a long key under several names (storage/folder_names.py): its row keeps the key."""
+    key = "deep/" + "x" * 400 + ".fits"
+    FolderOutput(tmp_path).put(metadata_key(key), body(document(4, 10.0, 41.0, np.random.default_rng(0))),
+                               "application/json")
+    store = FolderStore(tmp_path)
+    rebuild(store)
+    assert query(store, "SELECT metadata_key FROM obscore").to_pylist() == [{"metadata_key": metadata_key(key)}]
+
+
+def test_a_bucket_that_cannot_be_read_is_a_fault_not_a_traceback(s3: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["catalog", "rebuild", "--out", "s3://no-such-bucket-here"]) == 1
+    err = capsys.readouterr().err
+    assert "catalog rebuild: s3://no-such-bucket-here: " in err and "NoSuchBucket" in err and "Traceback" not in err

@@ -6,7 +6,8 @@
 
 ROOT is an output root: a folder, or s3://bucket (``--endpoint-url`` for moto or SeaweedFS).  The
 commands need the optional extra ``catalog`` (``pip install 'fits-ingest[catalog]'``).  Exit status
-0: done; 2: a usage error, SQL that DuckDB refuses among them.
+0: done; 1: the root could not be read or written (S3's or the file system's error, printed); 2: a
+usage error, SQL that DuckDB refuses among them.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from handlers.catalog.store import CatalogStore
 
 FORMATS = ("table", "csv", "json")
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_FAULT, EXIT_USAGE = 0, 1, 2
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -54,6 +55,19 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        import pyarrow as pa
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError as exc:
+        parser.error(f"the catalog needs the optional extra 'catalog' (pip install 'fits-ingest[catalog]'): {exc}")
+    try:
+        return _run(args, parser)
+    except (ClientError, BotoCoreError, OSError, pa.ArrowException) as exc:
+        print(f"python -m handlers catalog {args.catalog_command}: {args.out}: {exc}", file=sys.stderr)
+        return EXIT_FAULT
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         import duckdb
 
