@@ -24,8 +24,7 @@ from handlers.catalog.store import FolderStore
 from handlers.cli.main import main
 from handlers.layout import metadata_key
 from handlers.storage.outputs import FolderOutput
-
-from .catalog_support import M31, PROPOSID, Synthetic, body, document, synthetic
+from tools.catalog_synthetic import M31, PROPOSID, Synthetic, body, document, synthetic
 
 
 @pytest.fixture(scope="module")

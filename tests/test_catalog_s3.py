@@ -17,8 +17,8 @@ from handlers.catalog.layout import CARDS, OBSCORE
 from handlers.catalog.store import BucketStore
 from handlers.cli.main import main
 from handlers.layout import metadata_key
+from tools.catalog_synthetic import M31, PROPOSID, Synthetic, body, document, synthetic
 
-from .catalog_support import M31, PROPOSID, Synthetic, body, document, synthetic
 from .support import OUTPUT
 from .test_catalog import within
 

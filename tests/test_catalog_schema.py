@@ -18,8 +18,7 @@ from handlers.catalog.schema import CARDS_SCHEMA, OBSCORE_SCHEMA
 from handlers.catalog.store import FolderStore
 from handlers.layout import metadata_key
 from handlers.storage.outputs import FolderOutput
-
-from .catalog_support import body, document
+from tools.catalog_synthetic import body, document
 
 #: REC-ObsCore-v1.1 (2017-05-09), Table 6 and appendix C: the mandatory columns in the standard's order,
 #: each with its ADQL type and unit as the Recommendation gives them, typed here from the standard.

@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -154,12 +154,18 @@ def _kept_rows(store: CatalogStore, partition: Partition, files: Sequence[str], 
 
 
 def _write(store: CatalogStore, partitions: dict[Partition, list[Row]], report: BuildReport) -> set[str]:
-    """Every partition's files, written in parallel; their keys."""
+    tables = {partition: pa.Table.from_pylist(rows, SCHEMAS[partition[0].name])
+              for partition, rows in partitions.items() if rows}
+    return write_partitions(store, tables, report)
+
+
+def write_partitions(store: CatalogStore, partitions: Mapping[Partition, pa.Table], report: BuildReport) -> set[str]:
+    """Every partition's files, sorted and cut to size, written in parallel; their keys (in ``report``, too)."""
     jobs: list[tuple[str, pa.Table]] = []
-    for (table, value), rows in partitions.items():
-        if not rows:
+    for (table, value), data in partitions.items():
+        if not data.num_rows:
             continue
-        whole = pa.Table.from_pylist(rows, SCHEMAS[table.name]).sort_by(SORT_KEYS[table.name])  # nulls last
+        whole = data.sort_by(SORT_KEYS[table.name])  # nulls last
         report.rows[table.name] = report.rows.get(table.name, 0) + whole.num_rows
         for number, piece in enumerate(_files_of(whole)):
             jobs.append((table.file_key(value, number), piece))

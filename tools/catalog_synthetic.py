@@ -1,4 +1,4 @@
-"""Synthetic metadata documents for the catalog's tests: a few hundred, of every kind the catalog meets.
+"""Synthetic metadata documents for the catalog's tests and benchmark: every kind the catalog meets.
 
 Positions: most within a few degrees of M31 (so that a 1-degree cone holds some and misses others),
 some uniform on the sphere, some across RA 0/360 and near the north pole (where partitions meet
