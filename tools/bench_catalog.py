@@ -56,7 +56,7 @@ from tools.catalog_synthetic import INSTRUMENTS, M31, body, document
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 SECTION = "## Catalog"
 RADIUS_DEG = 1.0
-#: The target: a cone reads at most this share of what a full scan reads.
+#: The target: a cone reads at most this share of the catalog's bytes (its files' sizes).
 CONE_SHARE = 0.02
 FIELDS, FIELD_SIGMA_DEG = 1000, 0.3
 TIMED = 3
@@ -314,16 +314,20 @@ def markdown(results: dict[str, Any]) -> str:
         f"one uniform on the sphere, one clustered in {FIELDS:,} fields of σ = {FIELD_SIGMA_DEG}° (M31 among them). "
         f"A {RADIUS_DEG:g}° cone around M31 (`catalog cone`: the partitions it overlaps) against the same query over "
         "every file; bytes are what pyarrow read (counted), times the median of "
-        f"{TIMED}. Target: the cone reads ≤ {CONE_SHARE:.0%} of the full scan's bytes.", "",
-        "| sky | rows | files | catalog (MiB) | rows found | cone: files | cone: bytes read | full scan: bytes read "
-        "| cone / full scan | cone (s) | full scan (s) | target |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        f"{TIMED}. Target: the cone reads ≤ {CONE_SHARE:.0%} of the catalog's bytes. The full scan reads more bytes "
+        "than the files hold: on a dataset made afresh for each query, as the CLI makes one, pyarrow reads parts of a "
+        "file more than once.",
+        "",
+        "| sky | rows | files | catalog (bytes) | rows found | cone: files | cone: bytes read | full scan: bytes read "
+        "| cone / catalog | cone / full scan | cone (s) | full scan (s) | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, sky in results["sky"].items():
-        share = sky["cone"]["bytes"] / sky["full"]["bytes"]
+        share = sky["cone"]["bytes"] / sky["bytes"]
         lines.append(
-            f"| {name} | {sky['rows']:,} | {sky['files']:,} | {sky['bytes'] / 2**20:,.1f} | {sky['found']:,} | "
+            f"| {name} | {sky['rows']:,} | {sky['files']:,} | {sky['bytes']:,} | {sky['found']:,} | "
             f"{sky['cone_files']} | {sky['cone']['bytes']:,} | {sky['full']['bytes']:,} | {share:.2%} | "
+            f"{sky['cone']['bytes'] / sky['full']['bytes']:.2%} | "
             f"{sky['cone']['seconds']:.3f} | {sky['full']['seconds']:.3f} | "
             f"{'✅ met' if share <= CONE_SHARE else '❌ MISSED'} |")
     rebuilt = results["rebuild"]
