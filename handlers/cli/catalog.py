@@ -98,8 +98,9 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def update_folder(root: str, keys: Iterable[str]) -> None:
     """After ``process`` into a folder: its catalog brought up to date with the inputs' documents, so that
-    the CLI alone gives a queryable folder.  Its notes go to stderr, the inputs' lines staying stdout's;
-    without the extra, or on a fault, a note says how to catch up."""
+    the CLI alone gives a queryable folder.  Silent when all is well (the run's summary stays its last
+    line); a document's bad values are warnings on stderr, and without the extra, or on a fault, a note
+    there says how to catch up."""
     try:
         import pyarrow as pa
 
@@ -116,8 +117,6 @@ def update_folder(root: str, keys: Iterable[str]) -> None:
         return
     for warning in report.warnings:
         print(f"WARNING {warning}", file=sys.stderr)
-    print(f"catalog: {report.documents} document(s) taken in, {len(report.written)} file(s) written, "
-          f"{len(report.deleted)} deleted", file=sys.stderr)
 
 
 def _store(args: argparse.Namespace, parser: argparse.ArgumentParser) -> CatalogStore:
