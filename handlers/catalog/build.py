@@ -90,8 +90,7 @@ def update(store: CatalogStore, keys: Iterable[str]) -> BuildReport:
     rows = _read_rows(store, changed, report, progress=False)
     grouped = _by_partition(rows)
     affected = set(grouped) | _partitions_holding(store, existing[OBSCORE.name], OBSCORE, set(changed))
-    affected |= {(CARDS, part.cards_partition) for part in rows}
-    affected |= {(CARDS, card_bucket(key)) for key in changed}
+    affected |= {(CARDS, card_bucket(key)) for key in changed}  # a key's cards bucket never changes
     kept = {
         partition: _kept_rows(store, partition, existing[partition[0].name], set(changed)) for partition in affected
     }
