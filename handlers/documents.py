@@ -35,14 +35,58 @@ class Compression(TypedDict):
     tile: list[int]
 
 
+class SolarObserver(TypedDict):
+    """Where and when a solar image was seen from, as the header says (null where it does not)."""
+
+    #: DATE-AVG, else DATE-OBS, DATE-BEG or DATE-END, as written (ISO), or null.
+    obstime: str | None
+    #: DSUN_OBS: the observer's distance from the Sun's centre, in metres.
+    dsun_obs: float | None
+    #: HGLN_OBS, HGLT_OBS (or CRLT_OBS), CRLN_OBS: the observer's Stonyhurst and Carrington position, degrees.
+    hgln_obs: float | None
+    hglt_obs: float | None
+    crln_obs: float | None
+    #: RSUN_REF: the solar radius the header's coordinates assume, in metres.
+    rsun_ref: float | None
+
+
 class CelestialWcs(TypedDict):
+    #: An astropy (or, for the Sun, sunpy) frame name: icrs, fk5, galactic, helioprojective, ...
     frame: str | None
     #: EQUINOX as wcslib read it (null where undefined), encoded where it is not finite.
     equinox: EncodedFloat | None
     ctype: list[str]
     centre: list[float]
+    #: The outline's (lon, lat) vertices: a small image's four corners, more for a wide map;
+    #: empty for a map of the whole sky (``all_sky``) or one that spans every longitude.
     footprint: list[list[float]]
+    all_sky: bool
+    #: Pixels along the celestial axes, in FITS axis order (NAXISi of each).
+    pixels: list[int]
     pixel_scale_arcsec: list[float]
+    #: The solar frames' observer; null for the sky's.
+    observer: SolarObserver | None
+
+
+class SpectralAxis(TypedDict):
+    """An image's spectral WCS axis (FITS WCS paper III) and its extent, from the header alone."""
+
+    #: CTYPEi, upper-cased (``VRAD``, ``WAVE-LOG``...), and i.
+    ctype: str
+    axis: int
+    #: NAXISi: the axis's number of pixels.
+    pixels: int
+    #: The unit of ``world`` (wcslib's SI unit for the type: m, Hz, m/s, J, 1/m), null with it.
+    unit: str | None
+    #: The axis's values at the outer edges of its first and last pixels, in that order.
+    world: list[float] | None
+    #: The same edges as vacuum wavelengths in metres, ascending (the rest frequency or
+    #: wavelength converts a velocity); null where they cannot be computed.
+    wavelength_m: list[float] | None
+    #: SPECSYS: the reference frame of the spectral coordinates (LSRK, BARYCENT, TOPOCENT...).
+    specsys: str | None
+    #: Why ``world`` or ``wavelength_m`` is null (wcslib's message, or the missing card).
+    error: str | None
 
 
 class Preview(TypedDict, total=False):
@@ -67,6 +111,16 @@ class Preview(TypedDict, total=False):
     source_shape: list[int]
 
 
+class RandomGroups(TypedDict):
+    """A random-groups HDU's data: ``count`` groups, each its parameters and an array."""
+
+    count: int
+    #: PTYPEn's values, in order (UVFITS: UU, VV, WW, BASELINE, DATE...); null where a PTYPEn is missing.
+    parameters: list[CardValue]
+    #: The array of each group, in numpy order as an image's ``shape`` (NAXISn .. NAXIS2).
+    shape: list[int]
+
+
 class DataFields(TypedDict, total=False):
     """What an HDU's header says of its data unit: an image's or a table's."""
 
@@ -78,6 +132,7 @@ class DataFields(TypedDict, total=False):
     compression: Compression
     rows: int
     columns: list[Column]
+    groups: RandomGroups
 
 
 class HduDocument(DataFields):
@@ -89,6 +144,8 @@ class HduDocument(DataFields):
     type: str
     cards: list[Card]
     wcs: CelestialWcs | None
+    #: The first spectral WCS axis of an image, where its CTYPEi says one.
+    spectral_axis: SpectralAxis | None
     thumbnail: str | None
     preview: Preview | None
 
@@ -135,18 +192,53 @@ class SpatialFields(TypedDict):
     s_dec: float | None
     s_fov: float | None
     s_region: str | None
+    s_resolution: float | None
+    s_xel1: int | None
+    s_xel2: int | None
 
 
 class TemporalFields(TypedDict):
+    """Instants as MJD in UTC, durations in seconds (``obscore.times``)."""
+
     t_min: float | None
     t_max: float | None
     t_exptime: float | None
+    t_resolution: float | None
+    t_xel: int | None
 
 
-class Summary(IdentityFields, SpatialFields, TemporalFields):
+class AccessFields(TypedDict):
+    """Where and how the file is had: from the source and the deployment (``obscore.access``)."""
+
+    obs_publisher_did: str | None
+    access_url: str | None
+    access_format: str
+    #: kbyte (1000 bytes), rounded up.
+    access_estsize: int | None
+
+
+class ObservableFields(TypedDict):
+    o_ucd: str | None
+    #: ObsCore's notation: the states between slashes, ``/I/Q/U/V/``.
+    pol_states: str | None
+    pol_xel: int | None
+
+
+class SpectralFields(TypedDict):
+    #: Vacuum wavelengths in metres, the band's bounds (``obscore.spectral``).
+    em_min: float | None
+    em_max: float | None
+    #: λ/Δλ where the header states a resolving power (not the pixel sampling).
+    em_res_power: float | None
+    #: The spectral WCS axis's number of pixels.
+    em_xel: int | None
+
+
+class Summary(IdentityFields, SpatialFields, TemporalFields, AccessFields, ObservableFields, SpectralFields):
     """The observation's IVOA ObsCore record (``obscore.columns``), by group of fields."""
 
     dataproduct_type: str | None
+    calib_level: int | None
 
 
 class MetadataDocument(TypedDict):
