@@ -7,8 +7,11 @@ The first source that gives a band wins, in this order:
    bounds E_MIN/E_MAX, ENERG_LO/ENERG_HI (keV) and an ENERGY data subspace (DSTYPn/DSVALn/DSUNIn);
 3. a table column of wavelengths, frequencies or energies with TUNITn: its TDMINn/TDMAXn (the
    data's range), else its TLMINn/TLMAXn (the legal range) where both bound a finite band;
-4. a central wavelength, WAVELNTH (in WAVEUNIT) or CENWAVE (HST, Å): em_min = em_max = it;
-5. the filter (the record's ``filter``) through the table of photometric passbands.
+4. the data of the spectra charted as previews (``preview.x``: a wavelength array in another HDU,
+   as DESI writes them, a table's wavelength, frequency or energy column): the range of the x values
+   whose flux is finite, in the chart's unit (``log10 wavelength`` as 10**x), over all the file's charts;
+5. a central wavelength, WAVELNTH (in WAVEUNIT) or CENWAVE (HST, Å): em_min = em_max = it;
+6. the filter (the record's ``filter``) through the table of photometric passbands.
 A unit in square brackets at the start of a card's comment (FITS 4.0, section 4.3.2) overrides
 the default unit; without either, a value is not taken and ``warnings`` says so.
 """
@@ -67,7 +70,10 @@ def spectral(lookup: Lookup) -> SpectralFields:
                                                ("TELESCOP", "INSTRUME", "DETECTOR", "ORIGIN"))
     context = _Context(telescope, instrument, detector, origin, lookup.note)
     axis = _wcs_band(lookup.hdus, lookup.note)
-    band = axis[:2] if axis else _header_band(lookup, context) or _filter_band(again, context)
+    band = axis[:2] if axis else (_header_band(lookup, context, (_stated_bounds, _column_bounds))
+                                  or _charted_band(lookup, context)
+                                  or _header_band(lookup, context, (_central_wavelength,))
+                                  or _filter_band(again, context))
     low, high = band if band is not None else (None, None)
     return {
         "em_min": lookup.finite("em_min", low),
@@ -77,9 +83,8 @@ def spectral(lookup: Lookup) -> SpectralFields:
     }
 
 
-def _header_band(lookup: Lookup, context: _Context) -> tuple[float, float] | None:
+def _header_band(lookup: Lookup, context: _Context, rules: tuple[_Rule, ...]) -> tuple[float, float] | None:
     """The band of the first rule that gives one, trying each rule header by header."""
-    rules: tuple[_Rule, ...] = (_stated_bounds, _column_bounds, _central_wavelength)
     for rule in rules:
         for hdu, keywords in zip(lookup.hdus, lookup.headers, strict=True):
             band = rule(hdu, keywords, context)
@@ -143,6 +148,33 @@ def _column_bounds(hdu: HduDocument, keywords: Header, context: _Context) -> tup
                 if band is not None:
                     return band
     return None
+
+
+#: The quantities of a chart's x axis that are vacuum wavelengths, frequencies or energies (fits.previews).
+_CHARTED_QUANTITIES = frozenset({"wavelength", "frequency", "energy", "wavenumber", "log10 wavelength"})
+
+
+def _charted_band(lookup: Lookup, context: _Context) -> tuple[float, float] | None:
+    """The union of the x ranges of the file's spectrum charts (DESI's three cameras: one band)."""
+    bands = [band for hdu in lookup.hdus if (band := _chart_band(hdu, context)) is not None]
+    return (min(low for low, _ in bands), max(high for _, high in bands)) if bands else None
+
+
+def _chart_band(hdu: HduDocument, context: _Context) -> tuple[float, float] | None:
+    """The x range of a spectrum's chart, where its x is a spectral quantity with a unit."""
+    preview = hdu.get("preview") or {}
+    x = preview.get("x")
+    if preview.get("kind") != "spectrum" or not x or x.get("quantity") not in _CHARTED_QUANTITIES:
+        return None
+    low, high = x.get("min"), x.get("max")
+    if not isinstance(low, (int, float)) or not isinstance(high, (int, float)):
+        return None
+    unit = x.get("unit")
+    if x["quantity"] == "log10 wavelength":  # SDSS's loglam: log10 of Å, which its data model states
+        low, high = 10.0 ** min(low, 300.0), 10.0 ** min(high, 300.0)
+        unit = "Angstrom" if unit is None or "angstrom" in unit.lower() else unit
+    given = f"HDU {hdu['index']}'s charted {x['quantity']} ({x.get('source')}) from {low!r} to {high!r}"
+    return _band(given, low, high, unit, context)
 
 
 def _central_wavelength(hdu: HduDocument, keywords: Header, context: _Context) -> tuple[float, float] | None:
