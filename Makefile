@@ -9,7 +9,8 @@
 #                                      terraform init + apply against real AWS
 #   make local-up / local-down [MOTO_PORT=5000]
 #                                      the same stack on a moto server + a local worker
-#   make bench [BENCH_ARGS=--quick]    this project against the download-everything baseline
+#   make bench [BENCH_ARGS=--quick]    this project against the download-everything baseline; then the
+#              [BENCH_CATALOG_ARGS=]   catalog's cone search against a full scan of 1,000,000 rows
 #   make load                          the 2,000-object load scenario, figures to docs/load.md
 #   make checkov                       the Terraform stack's security scan
 PYTHON ?= python3
@@ -18,6 +19,7 @@ ARCH ?= x86_64
 MOTO_PORT ?= 5000
 TF_APPLY_ARGS ?=
 BENCH_ARGS ?=
+BENCH_CATALOG_ARGS ?=
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -32,7 +34,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
 .PHONY: venv test test-fast demo load package deploy local-up local-down bench checkov-venv checkov
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-catalog.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -82,6 +84,7 @@ $(BENCH_STAMP): requirements-bench.txt $(STAMP)
 
 bench: $(STAMP) $(BENCH_STAMP)
 	$(PY) -m tools.bench $(BENCH_ARGS)
+	$(PY) -m tools.bench_catalog $(BENCH_CATALOG_ARGS)
 
 # The stamp names the version: bumping CHECKOV_VERSION rebuilds the venv, and a
 # re-run with the venv in place costs nothing.

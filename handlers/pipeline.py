@@ -23,7 +23,7 @@ from functools import partial
 from typing import Any
 
 from handlers import __version__
-from handlers.config import LimitSettings, Settings
+from handlers.config import DeploymentSettings, LimitSettings, Settings
 from handlers.deadline import Deadline
 from handlers.documents import (
     ErrorFields,
@@ -142,7 +142,7 @@ def _process(source: Source, out: OutputRoot, settings: Settings, deadline: Dead
             raise SourceChangedError(f"{key} was replaced while it was read; its newer version wins")
         description["compression"] = extraction.compression
         try:
-            body, warnings = _metadata_body(source, description, extraction)
+            body, warnings = _metadata_body(source, description, extraction, settings.deployment)
         except InputError as exc:
             return _reject(out, source, description, exc, earlier)
         try:
@@ -166,7 +166,9 @@ def _checks_for_earlier_run(source: Source, description: SourceDescription, sett
     return not source.reads_whole_in_one_request(description["size"] or 0)
 
 
-def _metadata_body(source: Source, description: SourceDescription, extraction: Extraction) -> tuple[bytes, list[str]]:
+def _metadata_body(
+    source: Source, description: SourceDescription, extraction: Extraction, deployment: DeploymentSettings
+) -> tuple[bytes, list[str]]:
     """The metadata document as the bytes to write, and its warnings; an InputError if the input
     cannot be described.
 
@@ -179,7 +181,7 @@ def _metadata_body(source: Source, description: SourceDescription, extraction: E
 
     try:
         notes: list[str] = []
-        summary = observation_summary(extraction.hdus, notes)
+        summary = observation_summary(extraction.hdus, notes, source=description, deployment=deployment)
         warnings = [*extraction.warnings, *notes]
         document: MetadataDocument = {
             "source": description,

@@ -1,4 +1,5 @@
-"""Every FITS file in astropy's own test data goes through the CLI without a traceback."""
+"""Every FITS file in astropy's own test data goes through the CLI without a traceback, and every HDU
+with data gets a picture or the reason it has none."""
 
 from __future__ import annotations
 
@@ -21,19 +22,25 @@ FILES = sorted(
 )
 
 
-def expected(path: Path) -> tuple[int, int] | None:
-    """(HDU count, images with two or more non-empty axes) as astropy reports them; None if unreadable."""
+def expected(path: Path) -> tuple[int, set[int], set[int]] | None:
+    """(HDU count, HDUs with data, images that must be drawn) as astropy reports them; None if unreadable.
+
+    Every image whose shown plane has two axes longer than a pixel is drawn (astropy's test data holds no
+    empty mask named so); every other HDU with data has a chart or a reason.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with fits.open(path) as hdul:
-                images = sum(
-                    1 for hdu in hdul
+                with_data = {i for i, hdu in enumerate(hdul) if hdu.header.get("NAXIS", 0) > 0
+                             and not isinstance(hdu, fits.hdu.base._NonstandardHDU)}
+                drawn = {
+                    i for i, hdu in enumerate(hdul)
                     if isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU))
                     and not isinstance(hdu, fits.GroupsHDU)
-                    and len(hdu.shape) >= 2 and min(hdu.shape) > 0
-                )
-                return len(hdul), images
+                    and len(hdu.shape) >= 2 and min(hdu.shape[-2:]) > 1 and min(hdu.shape) > 0
+                }
+                return len(hdul), with_data, drawn
     except Exception:  # noqa: BLE001 - any failure means astropy cannot read it either
         return None
 
@@ -88,10 +95,12 @@ def test_each_file_gives_metadata_or_an_error_record(
         assert error.exists() and not metadata.exists()
         assert json.loads(error.read_text())["error"]["class"].endswith("Error")
         return
-    hdus, images = reference
+    hdus, with_data, drawn = reference
     assert metadata.exists(), json.loads(error.read_text())["error"] if error.exists() else "no output"
     doc = json.loads(metadata.read_text())
     assert len(doc["hdus"]) == hdus
-    thumbnails = [h["thumbnail"] for h in doc["hdus"] if h["thumbnail"]]
-    assert len(thumbnails) == images
-    assert all((out / key).stat().st_size > 0 for key in thumbnails)
+    pictured = {h["index"] for h in doc["hdus"] if h["thumbnail"]}
+    skipped = {h["index"] for h in doc["hdus"] if (h["preview"] or {}).get("skipped")}
+    assert pictured | skipped == with_data and not pictured & skipped  # a picture or a reason, never both
+    assert drawn <= pictured
+    assert all((out / h["thumbnail"]).read_bytes().startswith(b"\x89PNG") for h in doc["hdus"] if h["thumbnail"])

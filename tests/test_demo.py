@@ -28,3 +28,8 @@ def test_demo_leaves_the_drizzle_outputs_and_says_where_to_look(tmp_path: Path) 
     assert "rejected obs/broken/truncated drizzle.fits: TruncatedFitsError" in run.stdout
     assert f"{out}/thumbnails/{DRIZZLE_KEY}/1-SCI_F850LP.png" in run.stdout
     assert "MISSING" not in run.stdout and "Traceback" not in run.stderr
+    # it ends with the catalog's cone search around M31: the drizzle, 0.80 degrees away, 1360 s
+    *_, header, _, row, count = run.stdout.splitlines()
+    assert header.split() == ["source_key", "instrument_name", "filter", "t_exptime", "distance_deg"]
+    assert row.split()[:4] == [DRIZZLE_KEY, "ACS/WFC", "F850LP", "1360.0"] and count == "(1 row)"
+    assert (out / "catalog" / "obscore").is_dir()

@@ -173,7 +173,7 @@ def summary_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     """The summary raises what no reader of header values catches, as an astropy routine might."""
     from handlers.obscore import record
 
-    def fail(*_: Any) -> None:
+    def fail(*_: Any, **__: Any) -> None:
         raise OverflowError("(34, 'Numerical result out of range')")
 
     monkeypatch.setattr(record, "observation_summary", fail)

@@ -104,6 +104,8 @@ def test_code_zip_holds_the_handler_package_at_its_root(artifacts: dict) -> None
     assert "handlers/__init__.py" in names and "handlers/ingest.py" in names
     assert all(name.startswith("handlers/") for name in names)
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
+    assert "handlers/obscore/filters.csv" in names  # data the record reads
+    assert not [name for name in names if name.startswith("handlers/catalog/")]  # the CLI's, with its own extra
 
 
 @pytest.mark.package

@@ -22,7 +22,7 @@ from fixtures.builders import star_field, tile_compressed
 from handlers import ingest
 from handlers.aws import warm
 from handlers.config import ReadSettings, Settings
-from handlers.fits.thumbnails import plan_thumbnail, reduce_image, render_png
+from handlers.fits.previews.images import plan_thumbnail, reduce_image, render_png
 from handlers.storage.readahead import PartStream
 from handlers.storage.reader import BlockCache
 

@@ -16,14 +16,14 @@ from astropy.io.fits.hdu.base import ExtensionHDU
 from astropy.time import Time
 
 from handlers.fits.hdu import describe_hdu
+from handlers.obscore.columns import COLUMNS
 from handlers.obscore.record import observation_summary
 
 RA, DEC = 11.354, 40.6477
 SCALE = 0.05 / 3600  # degrees per pixel
-KEYS = [
-    "dataproduct_type", "obs_collection", "obs_id", "target_name", "s_ra", "s_dec", "s_fov", "s_region",
-    "t_min", "t_max", "t_exptime", "facility_name", "instrument_name", "filter",
-]
+KEYS = [*(column.name for column in COLUMNS), "filter"]
+#: What every record without a source says: the columns no header gives, and the format of a FITS file.
+NO_SOURCE = {**dict.fromkeys(KEYS), "access_format": "application/fits"}
 
 
 def tan_header(lon: float = RA, lat: float = DEC, **changes: Any) -> fits.Header:
@@ -75,6 +75,7 @@ def test_hst_like_drizzle_file(tmp_path):
     summary = summarize(tmp_path, *images, primary=primary)
 
     assert summary == {
+        **NO_SOURCE,
         "dataproduct_type": "image",
         "obs_collection": "HST",
         "facility_name": "HST",
@@ -85,9 +86,19 @@ def test_hst_like_drizzle_file(tmp_path):
         "s_dec": pytest.approx(DEC, abs=1e-9),
         "s_fov": pytest.approx(100 * math.sqrt(2) * SCALE, rel=1e-4),
         "s_region": summary["s_region"],
+        "s_resolution": None,  # no PSF keyword: the pixel scale is no resolution
+        "s_xel1": 100,
+        "s_xel2": 100,
         "t_min": 53231.18736,
         "t_max": 53231.20286,
         "t_exptime": 1080.0,
+        "t_resolution": None,
+        "t_xel": None,
+        # ACS/WFC's F850LP passband (filters.csv), 8005.43 to 10924.6 Å
+        "em_min": pytest.approx(8005.43e-10, rel=1e-12),
+        "em_max": pytest.approx(10924.6e-10, rel=1e-12),
+        "em_res_power": None,
+        "em_xel": None,
         "filter": "F850LP",
     }
     words = summary["s_region"].split()
@@ -208,7 +219,7 @@ def test_odd_values_are_null_and_logged(caplog):
     with caplog.at_level(logging.WARNING, logger="handlers.obscore.readers"):
         summary = observation_summary([document(keywords, shape=[0])])
 
-    assert summary == dict.fromkeys(KEYS)
+    assert summary == NO_SOURCE
     for fragment in ["TELESCOP=1.5", "EXPTIME='long'", "EXPOSURE=-5", "DATE-OBS='14.08.2004'",
                      "DATE-END=53000", "RA_TARG=True", "RA='25:00:00'", "OBJCTDEC=100.0"]:
         assert fragment in caplog.text

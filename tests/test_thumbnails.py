@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from handlers.config import ThumbnailSettings
-from handlers.fits.thumbnails import block_mean, plan_thumbnail, reduce_image, render_png
+from handlers.fits.previews.images import block_mean, plan_thumbnail, reduce_image, render_png
 
 
 def draw(image: np.ndarray, **settings: object) -> tuple[np.ndarray, dict]:

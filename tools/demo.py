@@ -3,7 +3,8 @@
 Creates an inbox and an output bucket, sends the inbox's ObjectCreated notifications
 to an SQS queue, uploads the fixture FITS files (and one truncated copy, to show an
 error record), lets the local worker hand the notifications to the Lambda handler,
-and copies the output bucket into ``demo-output/``.
+builds the catalog's tables in the output bucket, copies the bucket into ``demo-output/``, and
+ends with one query of the catalog: every image within 1 degree of M31 with more than 500 s of exposure.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from pathlib import Path
 
 import boto3
 
+from handlers.catalog.build import rebuild
+from handlers.catalog.cone import cone
+from handlers.catalog.store import BucketStore
+from handlers.cli.catalog import render
 from tools.motoserver import LOCAL_AWS_ENV, moto_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +29,10 @@ OUT = Path(os.environ.get("DEMO_OUTPUT", ROOT / "demo-output")).resolve()
 INBOX, OUTPUT, QUEUE = "fits-demo-inbox", "fits-demo-output", "fits-demo-events"
 PREFIX = "obs/"
 BROKEN = "obs/broken/truncated drizzle.fits"
+#: M31's position (ICRS, degrees), and the closing query's columns.
+M31 = (10.6847, 41.2690)
+CONE_COLUMNS = ["source_key", "instrument_name", "filter", "t_exptime", "distance_deg"]
+CONE_COMMAND = "python -m handlers catalog cone --out DEMO_OUTPUT 10.6847 41.2690 1 --where 't_exptime > 500'"
 
 
 def main() -> int:
@@ -41,8 +50,15 @@ def main() -> int:
         stats = run(sqs, queue_url, once=True)
         print(f"worker: {stats.received} notification(s) handed to handlers.ingest.handler, "
               f"{stats.failed} failed\n")
+        catalog = BucketStore(s3, OUTPUT)
+        built = rebuild(catalog)
         _download_outputs(s3)
-    return _summarise(uploads)
+        missing = _summarise(uploads)
+        print(f"\nThe catalog: {built.documents} document(s) as rows of obscore and cards, in {_shown()}/catalog/. "
+              f"Every image within 1 degree of M31 with more than 500 s of exposure "
+              f"({CONE_COMMAND.replace('DEMO_OUTPUT', str(_shown()))}):")
+        print(render(cone(catalog, *M31, 1.0, "t_exptime > 500").rows.select(CONE_COLUMNS), "table"), end="")
+    return missing
 
 
 def _wire_inbox(s3, sqs) -> str:  # type: ignore[no-untyped-def]
@@ -98,11 +114,15 @@ def _summarise(keys: list[str]) -> int:
             missing += 1
             print(f"  MISSING  {key}: neither metadata nor an error record")
     drizzle = next(k for k in keys if k.startswith(PREFIX + "hag_"))
-    shown = OUT.relative_to(ROOT) if OUT.is_relative_to(ROOT) else OUT
+    shown = _shown()
     print(f"\nOutputs are in {shown}/ (metadata/, thumbnails/, errors/). Try:")
     print(f"  {shown}/metadata/{drizzle}.json")
     print(f"  {shown}/thumbnails/{drizzle}/1-SCI_F850LP.png")
     return 1 if missing else 0
+
+
+def _shown() -> Path:
+    return OUT.relative_to(ROOT) if OUT.is_relative_to(ROOT) else OUT
 
 
 if __name__ == "__main__":

@@ -65,6 +65,9 @@ STRIP_RULES_VERSION = "1"
 # Directories named like this hold test suites and are dropped, except where the
 # package imports them at run time (astropy/__init__.py imports astropy.tests.runner).
 TEST_DIRS = {"tests", "test", "testing_data"}
+#: Subpackages of handlers/ the function never imports: the catalog runs from the CLI, with its own
+#: dependencies (the optional extra ``catalog``), which the layer does not hold.
+NOT_SHIPPED = ("catalog",)
 KEEP_DIRS = {"astropy/tests"}
 # Files never used at run time: type stubs, C/Cython sources and headers, static
 # libraries, and pytest configuration.
@@ -261,6 +264,8 @@ def code_entries(source: Path) -> list[tuple[Path, str]]:
     for path, name in _files(source, source.name + "/"):
         parts = set(Path(name).parts)
         if "__pycache__" in parts or parts & TEST_DIRS or path.suffix in {".pyc", ".pyo"}:
+            continue
+        if name.startswith(tuple(f"{source.name}/{package}/" for package in NOT_SHIPPED)):
             continue
         entries.append((path, name))
     return entries

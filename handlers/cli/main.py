@@ -3,6 +3,7 @@
     python -m handlers process PATH_OR_S3_URI... --out DIR_OR_S3_URI
     python -m handlers worker --queue-url URL [--endpoint-url URL] [--once]
     python -m handlers reconcile --inbox s3://BUCKET[/PREFIX] --out s3://BUCKET [--redrive]
+    python -m handlers catalog rebuild|query|cone --out DIR_OR_S3_URI ...   (handlers/cli/catalog.py)
 
 ``process`` exits 0 when every input was processed, 1 when some input was rejected (its
 ``errors/`` record written) or could not be read, and 2 on a usage error.  ``reconcile``
@@ -24,6 +25,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn
 
+from handlers.cli import catalog
 from handlers.cli.inputs import Input, Unreadable, first_collision, resolve
 from handlers.config import Settings
 from handlers.errors import ConfigurationError, IngestError, UnrecognizedEventError
@@ -51,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _process(args, args.command_parser)
         if args.command == "reconcile":
             return _reconcile(args, args.command_parser)
+        if args.command == "catalog":
+            return catalog.run(args, args.command_parser)
         return _worker(args)
     except ConfigurationError as exc:
         args.command_parser.error(str(exc))
@@ -85,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--endpoint-url", help="S3 endpoint (e.g. a local moto server)")
     for command in (run, work, check):  # its errors come with its own usage
         command.set_defaults(command_parser=command)
+    catalog.add_parser(commands)
     return parser
 
 
@@ -122,6 +127,8 @@ def _process(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     map_concurrently(deletes.participant(run) if deletes else run, numbered, settings.batch_concurrency)
     done = ", ".join(f"{n} {status}" for status, n in sorted(lines.counts.items()))
     print(f"{len(items)} input(s): {done}. Outputs under {out.uri}")
+    if isinstance(out, FolderOutput):
+        catalog.update_folder(args.out, [item.key for item in inputs])
     return EXIT_OK if lines.counts.keys() <= {Status.PROCESSED, Status.SKIPPED} else EXIT_REJECTED
 
 

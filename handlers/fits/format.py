@@ -31,6 +31,11 @@ def is_tile_compressed(hdu_type: str | None) -> bool:
     return hdu_type == "CompImageHDU"
 
 
+def is_random_groups(hdu_type: str | None) -> bool:
+    """Whether an HDU of astropy's class ``hdu_type`` holds random groups (UVFITS visibilities, mostly)."""
+    return hdu_type == "GroupsHDU"
+
+
 def is_table(hdu_type: str | None) -> bool:
     """Whether an HDU of astropy's class ``hdu_type`` holds a table."""
     return hdu_type in TABLE_TYPES

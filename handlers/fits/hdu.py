@@ -15,11 +15,12 @@ from typing import Any
 
 from astropy.io import fits
 
-from handlers.documents import Column, DataFields, HduDocument
+from handlers.documents import Column, DataFields, HduDocument, RandomGroups
 from handlers.errors import LimitWarning
 from handlers.fits.cards import cards_to_json, first_values, header_cards
-from handlers.fits.format import is_image, is_table, is_tile_compressed
+from handlers.fits.format import is_image, is_random_groups, is_table, is_tile_compressed
 from handlers.fits.json_values import encode_value, strict_json
+from handlers.fits.spectral_wcs import spectral_axis
 from handlers.fits.wcs import celestial_wcs
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def describe_hdu(index: int, hdu: Any, written: bytes | None = None) -> HduDocum
     values = first_values(cards)
     kind = type(hdu).__name__
     data: DataFields = {}
-    wcs = None
+    wcs = spectral = None
     if is_image(kind):
         shape = [int(values[f"NAXIS{n}"]) for n in range(int(values["NAXIS"]), 0, -1)]
         data["shape"] = shape
@@ -59,6 +60,10 @@ def describe_hdu(index: int, hdu: Any, written: bytes | None = None) -> HduDocum
             data["compression"] = {"type": hdu.compression_type, "tile": tile}
         if len(shape) >= 2:
             wcs = celestial_wcs(header, shape, written)
+        spectral = spectral_axis(header, values, shape, written)
+    elif is_random_groups(kind):
+        data["bitpix"] = values["BITPIX"]
+        data["groups"] = _random_groups(values, len(cards))
     elif is_table(kind):
         data["rows"] = values["NAXIS2"]
         # From the header rather than hdu.columns: raw TFORMs, and no validation to fail on.
@@ -66,7 +71,7 @@ def describe_hdu(index: int, hdu: Any, written: bytes | None = None) -> HduDocum
     # astropy's ver is EXTVER's value, of whatever type the card has (1 without one).
     strict: DataFields = strict_json(data)
     return {"index": index, "name": hdu.name, "ver": encode_value(hdu.ver), "type": kind, "cards": cards, **strict,
-            "wcs": strict_json(wcs), "thumbnail": None, "preview": None}
+            "wcs": strict_json(wcs), "spectral_axis": strict_json(spectral), "thumbnail": None, "preview": None}
 
 
 def _column_count(index: int, values: dict[str, Any], cards: int) -> int:
@@ -81,6 +86,20 @@ def _column_count(index: int, values: dict[str, Any], cards: int) -> int:
     warnings.warn(LimitWarning(f"HDU {index}: TFIELDS = {claimed:,} claims more columns than its {cards:,} cards can "
                                f"describe; the {described:,} with a TFORMn card are described"), stacklevel=2)
     return described
+
+
+def _random_groups(values: dict[str, Any], cards: int) -> RandomGroups:
+    """GCOUNT groups, each PCOUNT parameters (PTYPEn) and an array of NAXIS2..NAXISn (FITS Standard 6).
+
+    astropy has checked these cards as it opened the HDU (NAXIS1 = 0, GROUPS = T).  As for
+    TFIELDS, a PCOUNT beyond the header's cards names no more parameters than the cards hold.
+    """
+    axes = int(values["NAXIS"])
+    return {
+        "count": int(values["GCOUNT"]),
+        "parameters": [values.get(f"PTYPE{n}") for n in range(1, min(int(values["PCOUNT"]), cards) + 1)],
+        "shape": [int(values[f"NAXIS{n}"]) for n in range(axes, 1, -1)],
+    }
 
 
 def _column(values: dict[str, Any], n: int) -> Column:

@@ -1,8 +1,9 @@
-"""Readers of header keywords: each takes one HDU's first values and gives a value or None.
+"""Readers of header keywords: each takes one HDU's ``Header`` and gives a value or None.
 
 Instruments spell the same facts differently (EXPSTART or MJD-OBS or DATE-OBS...); a field
 is the first value that a list of readers finds, header by header (``find``).  A reader
-raises ValueError or TypeError for a value it cannot use, which ``find`` logs and skips.
+raises ValueError or TypeError, naming the card, for a value it cannot use, which ``find``
+notes in the document's warnings and skips.
 """
 
 from __future__ import annotations
@@ -10,18 +11,67 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.documents import HduDocument
+from handlers.documents import Card, HduDocument
 from handlers.fits.cards import first_values
-from handlers.threads.thread_warnings import ignored
 
 logger = logging.getLogger(__name__)
 
 Keywords = Mapping[str, Any]
-Reader = Callable[[Keywords], Any]
+
+#: Values that say there is no value (GBM writes FILTER = 'None'), compared upper-cased and stripped.
+PLACEHOLDERS = frozenset({"", "NONE", "N/A", "UNKNOWN"})
+
+
+def is_placeholder(value: Any) -> bool:
+    """Whether a card's ``value`` is a header's way of saying it has none (``PLACEHOLDERS``).
+
+    Asked of every card, so a long value (never a placeholder: trailing blanks are not kept)
+    is told apart by its length alone.
+    """
+    return type(value) is str and len(value) <= 16 and value.strip().upper() in PLACEHOLDERS
+
+
+class Header(Mapping[str, Any]):
+    """One HDU's keywords with their first values, and those cards' comments.
+
+    Some values mean nothing without their comment: ``DATE-OBS = '07/06/2011'`` is a
+    June or a July date as the comment says ``dd/mm/yyyy`` or ``mm/dd/yyyy``.  A keyword
+    whose value only says there is none (``PLACEHOLDERS``) is left out, for every field.
+    """
+
+    def __init__(self, cards: Iterable[Card]) -> None:
+        parsed = [card for card in cards if not card.get("unparsed")]
+        self._values = {keyword: value for keyword, value in first_values(parsed).items() if not is_placeholder(value)}
+        self._comments: dict[str, str] = {}
+        for card in parsed:
+            self._comments.setdefault(card["keyword"], card.get("comment") or "")
+
+    def __getitem__(self, keyword: str) -> Any:
+        return self._values[keyword]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def get(self, keyword: str, default: Any = None) -> Any:
+        """The dict's own ``get``: Mapping's goes through ``__getitem__`` and a KeyError each miss."""
+        return self._values.get(keyword, default)
+
+    def comment(self, keyword: str) -> str:
+        """The comment of the keyword's first card, '' where it has none."""
+        return self._comments.get(keyword, "")
+
+
+#: What ``Lookup.find`` takes: a reader of one HDU's header.
+Reader = Callable[[Header], Any]
+#: A reader of values alone, which also reads a Header.
+KeywordReader = Callable[[Keywords], Any]
 
 
 @dataclass(frozen=True)
@@ -29,23 +79,23 @@ class Lookup:
     """The file's HDU documents and their keywords, and where a field's refusal is noted."""
 
     hdus: Sequence[HduDocument]
-    #: Each HDU's keywords with their first values, in file order.
-    headers: Sequence[Keywords]
+    #: Each HDU's keywords with their first values and comments, in file order.
+    headers: Sequence[Header]
     #: Receives why a field the header seemed to give is null (the document's ``warnings``).
     notes: list[str] | None = None
 
     @classmethod
     def of(cls, hdus: Sequence[HduDocument], notes: list[str] | None = None) -> Lookup:
-        return cls(hdus, [first_values(hdu["cards"]) for hdu in hdus], notes)
+        return cls(hdus, [Header(hdu["cards"]) for hdu in hdus], notes)
 
     def find(self, *readers: Reader) -> Any:
-        """The first value a reader finds, header by header; bad values are logged and skipped."""
-        for keywords in self.headers:
+        """The first value a reader finds, header by header; a value it refuses is noted and skipped."""
+        for header in self.headers:
             for read in readers:
                 try:
-                    value = read(keywords)
+                    value = read(header)
                 except (ValueError, TypeError, ArithmeticError) as exc:
-                    logger.warning("ignoring a header value: %s", exc)
+                    self.note(f"{exc}: not used")
                     continue
                 if value is not None:
                     return value
@@ -65,7 +115,7 @@ class Lookup:
         return None
 
 
-def text(keyword: str) -> Reader:
+def text(keyword: str) -> KeywordReader:
     """Text (or an integer, as some missions write identifiers) under ``keyword``."""
 
     def read(keywords: Keywords) -> str | None:
@@ -79,18 +129,25 @@ def text(keyword: str) -> Reader:
     return read
 
 
-def filter_name(keyword: str) -> Reader:
-    """A filter name; an empty wheel slot (ACS and WFPC2 write CLEAR...) is no filter."""
+_NUMBER = re.compile(r"[+-]?\d+(\.\d*)?")
+
+
+def filter_name(keyword: str) -> KeywordReader:
+    """A filter's name: an empty wheel slot (ACS and WFPC2 write CLEAR...) is no filter, and a
+    number is a wheel position, not a name (WFPC2: FILTER1 = 33 beside FILTNAM1 = 'F555W').
+    """
     read_text = text(keyword)
 
     def read(keywords: Keywords) -> str | None:
         name = read_text(keywords)
-        return None if name is None or name.upper().startswith(("CLEAR", "N/A")) else name
+        if name is None or name.upper().startswith("CLEAR") or _NUMBER.fullmatch(name):
+            return None
+        return name
 
     return read
 
 
-def number(keyword: str, minimum: float = -math.inf) -> Reader:
+def number(keyword: str, minimum: float = -math.inf) -> KeywordReader:
     """A finite number (or numeric text) no less than ``minimum`` under ``keyword``."""
 
     def read(keywords: Keywords) -> float | None:
@@ -108,44 +165,7 @@ def number(keyword: str, minimum: float = -math.inf) -> Reader:
     return read
 
 
-_OLD_FITS_DATE = re.compile(r"(\d\d)/(\d\d)/(\d\d)")
-
-
-def date(keyword: str, time_keyword: str | None = None) -> Reader:
-    """An ISO date as MJD (UTC); the time of day from ``time_keyword`` if the date has none."""
-
-    def read(keywords: Keywords) -> float | None:
-        value = keywords.get(keyword)
-        if value is None:
-            return None
-        clock = keywords.get(time_keyword) if time_keyword else None
-        given = f"{keyword}={value!r}" + (f" {time_keyword}={clock!r}" if clock is not None else "")
-        if not isinstance(value, str) or not isinstance(clock, (str, type(None))):
-            raise TypeError(f"{given} is not a date and time")
-        text = _iso_date(value.strip())
-        if clock is not None and "T" not in text:
-            text = f"{text}T{clock.strip()}"
-        from astropy.time import Time
-
-        with ignored():  # ErfaWarning: "dubious year"
-            try:
-                return float(Time(text, scale="utc").mjd)
-            except ValueError:
-                raise ValueError(f"{given} is not an ISO date (YYYY-MM-DD[Thh:mm:ss])") from None
-
-    return read
-
-
-def _iso_date(text: str) -> str:
-    """FITS before 1999 wrote dates as 'DD/MM/YY', meaning 19YY (FITS standard 4.4.2.1)."""
-    match = _OLD_FITS_DATE.fullmatch(text)
-    if match is None:
-        return text
-    day, month, year = match.groups()
-    return f"19{year}-{month}-{day}"
-
-
-def position(ra_keyword: str, dec_keyword: str) -> Reader:
+def position(ra_keyword: str, dec_keyword: str) -> KeywordReader:
     """(RA, Dec) in degrees from numbers of degrees or sexagesimal text (RA in hours)."""
 
     def read(keywords: Keywords) -> tuple[float, float] | None:

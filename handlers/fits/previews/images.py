@@ -174,6 +174,26 @@ def render_png(image: np.ndarray, settings: ThumbnailSettings) -> tuple[bytes, P
     return buffer.getvalue(), preview
 
 
+def enlargement(height: int, width: int, settings: ThumbnailSettings) -> int:
+    """The whole factor an image of ``height`` x ``width`` is enlarged by: until its longest side reaches
+    ``min_size`` (THUMBNAIL_MIN_SIZE), never past ``max_size``; 1 for an image as large already."""
+    longest = max(height, width)
+    if longest >= settings.min_size:
+        return 1
+    return max(1, min(math.ceil(settings.min_size / longest), settings.max_size // longest))
+
+
+def enlarged(png: bytes, factor: int) -> bytes:
+    """The PNG with each pixel repeated ``factor`` times each way (nearest-neighbour: no pixel invented)."""
+    from PIL import Image
+
+    picture = Image.open(io.BytesIO(png))
+    buffer = io.BytesIO()
+    picture.resize((picture.width * factor, picture.height * factor), Image.Resampling.NEAREST).save(
+        buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def _limits(values: np.ndarray, settings: ThumbnailSettings) -> tuple[float, float]:
     from astropy.visualization import PercentileInterval, ZScaleInterval
 
