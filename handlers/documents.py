@@ -90,7 +90,8 @@ class SpectralAxis(TypedDict):
 
 
 class PreviewAxis(TypedDict, total=False):
-    """An axis of a chart or of an event image: what it shows, where it comes from, and its range as drawn."""
+    """An axis of a chart or of an event image: what it shows, where it comes from, and its range as drawn
+    (a chart's x: the range of the values drawn, which a frame around a single value widens)."""
 
     quantity: str
     unit: str | None

@@ -208,7 +208,7 @@ def test_bad_documents_are_named_and_the_rest_kept(root: Path, capsys: pytest.Ca
     out.put("metadata/broken.fits.json", b"{not json", "application/json")
     out.put("metadata/list.fits.json", b"[1, 2]", "application/json")
     odd = document(7, 10.0, 41.0, np.random.default_rng(1))
-    odd["summary"].update(s_dec=123.0, calib_level="two", t_exptime={"float": "Infinity"})
+    odd["summary"].update(s_dec=123.0, calib_level="two", t_exptime={"float": "Infinity"}, t_xel=10**29)
     odd["processor"]["processed_at"] = "yesterday"
     out.put("metadata/odd.fits.json", body(odd), "application/json")
     code, printed, err = cli(capsys, "catalog", "rebuild", "--out", str(root))
@@ -216,11 +216,16 @@ def test_bad_documents_are_named_and_the_rest_kept(root: Path, capsys: pytest.Ca
     assert "metadata/broken.fits.json: not JSON" in err
     assert "metadata/list.fits.json: not a metadata document" in err
     assert "metadata/odd.fits.json: summary.calib_level 'two' is not of type INTEGER; written as null" in err
-    assert "metadata/odd.fits.json: no valid position in s_ra=10.0, s_dec=123.0; under the null partition" in err
+    assert ("metadata/odd.fits.json: no valid position in s_ra=10.0, s_dec=123.0; written as null, under the null "
+            "partition") in err
+    assert ("metadata/odd.fits.json: summary.t_exptime {'float': 'Infinity'} is not of type DOUBLE; "
+            "written as null") in err
+    assert "metadata/odd.fits.json: summary.t_xel 100000000000000000000000000000 is not of type BIGINT" in err
     assert "metadata/odd.fits.json: processor.processed_at 'yesterday' is not an ISO 8601 time" in err
-    row = cli_json(capsys, root, "query", "SELECT calib_level, healpix_4, _healpix_29, isinf(t_exptime) AS inf, "
+    row = cli_json(capsys, root, "query", "SELECT calib_level, s_ra, s_dec, healpix_4, _healpix_29, t_exptime, t_xel, "
                    "ingested_at FROM obscore WHERE metadata_key = 'metadata/odd.fits.json'")
-    assert row == [{"calib_level": None, "healpix_4": None, "_healpix_29": None, "inf": True, "ingested_at": None}]
+    assert row == [{"calib_level": None, "s_ra": None, "s_dec": None, "healpix_4": None, "_healpix_29": None,
+                    "t_exptime": None, "t_xel": None, "ingested_at": None}]
 
 
 def test_the_formats(root: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -237,3 +237,17 @@ def test_stated_bounds_come_before_a_central_wavelength_in_any_header(tmp_path):
     extension.header.update({"MINWAVE": 2900.0, "MAXWAVE": 5700.0})
     summary, _ = summary_of(tmp_path, extension, primary={"TELESCOP": "HST", "CENWAVE": 4300})
     assert band(summary) == pytest.approx([2900 * ANGSTROM, 5700 * ANGSTROM], rel=1e-12)
+
+
+def test_a_data_unit_with_an_absurd_exponent_gives_no_ucd_at_once():
+    """BUNIT reaches astropy's parser for o_ucd too: the same guard, in a process a timeout ends."""
+    code = (
+        "from handlers.obscore.record import observation_summary\n"
+        "cards = [{'keyword': 'NAXIS', 'value': 2, 'comment': ''},\n"
+        "         {'keyword': 'BUNIT', 'value': '10**9999999999999999 Jy', 'comment': ''}]\n"
+        "hdu = {'index': 0, 'type': 'PrimaryHDU', 'shape': [8, 8], 'cards': cards, 'wcs': None}\n"
+        "print(observation_summary([hdu])['o_ucd'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "None"

@@ -66,3 +66,14 @@ def test_stated_bounds_win_over_the_data(tmp_path: Path) -> None:
     summary = summary_of(path)
 
     assert (summary["em_min"], summary["em_max"]) == pytest.approx((5000 * ANGSTROM, 8000 * ANGSTROM), rel=1e-9)
+
+
+def test_a_spectrum_with_one_finite_point_covers_that_wavelength_not_the_charts_frame(tmp_path: Path) -> None:
+    fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns([
+        fits.Column("WAVELENGTH", "D", unit="Angstrom", array=[5000.0, 5001.0, 5002.0]),
+        fits.Column("FLUX", "E", array=[1.0, np.nan, np.nan]),
+    ], name="SPECTRUM")]).writeto(tmp_path / "one.fits")
+
+    summary = summary_of(tmp_path / "one.fits")
+
+    assert (summary["em_min"], summary["em_max"]) == pytest.approx((5000 * ANGSTROM, 5000 * ANGSTROM), rel=1e-12)

@@ -351,3 +351,13 @@ def test_a_time_that_cannot_be_converted_is_named(cards, note):
 
     assert summary["t_min"] is None
     assert notes == [f"summary: {note}: not used"]
+
+
+def test_a_time_axis_beyond_naxis_is_one_pixel_whatever_a_stray_naxisn_says():
+    """WCSAXES = 3 over a 2-D image: its third axis is one pixel (FITS WCS paper I), not NAXIS3's 10**29."""
+    image = hdu(("NAXIS", 2), ("NAXIS1", 4), ("NAXIS2", 4), ("WCSAXES", 3), ("CTYPE3", "TIME"), ("CDELT3", 2.0),
+                ("NAXIS3", 10**29), shape=[4, 4])
+
+    summary, _ = summary_of(image)
+
+    assert (summary["t_resolution"], summary["t_xel"]) == (2.0, 1)

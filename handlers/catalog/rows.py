@@ -52,7 +52,9 @@ def document_rows(metadata_key: str, document: Mapping[str, Any]) -> DocumentRow
     ra, dec = row["s_ra"], row["s_dec"]
     position = valid_position(ra, dec)
     if (ra is not None or dec is not None) and not position:
-        warnings.append(f"{metadata_key}: no valid position in s_ra={ra!r}, s_dec={dec!r}; under the null partition")
+        warnings.append(f"{metadata_key}: no valid position in s_ra={ra!r}, s_dec={dec!r}; written as null, "
+                        "under the null partition")
+        row["s_ra"] = row["s_dec"] = None
     healpix = healpix_index(ra, dec, MAX_ORDER) if position else None
     row.update(
         source_bucket=_text(source.get("bucket")),
@@ -116,31 +118,35 @@ def card_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+#: The integers each ADQL integer type holds (Arrow's int32 and int64).
+_INTEGER_RANGES = {"INTEGER": 2**31, "BIGINT": 2**63}
+
+
 def _typed(value: Any, datatype: str, where: str, warnings: list[str]) -> Any:
+    """``value`` as the column's type; null, with a warning, where it is not one (a double must be
+    finite, as the record's numbers are, and an integer must fit the column)."""
     if value is None:
         return None
     if datatype == "DOUBLE":
-        number = _float(value)
-        if number is not None:
-            return number
-    elif datatype in ("INTEGER", "BIGINT"):
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
+        if isinstance(value, int | float) and not isinstance(value, bool) and _finite(value):
+            return float(value)
+    elif datatype in _INTEGER_RANGES:
+        limit = _INTEGER_RANGES[datatype]
         if isinstance(value, float) and value.is_integer():
-            return int(value)
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and -limit <= value < limit:
+            return value
     elif isinstance(value, str):
         return value
     warnings.append(f"{where} {value!r} is not of type {datatype}; written as null")
     return None
 
 
-def _float(value: Any) -> float | None:
-    """A number, or a non-finite one as the documents encode it (``{"float": "NaN"}``)."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, Mapping) and value.get("float") in ("NaN", "Infinity", "-Infinity"):
-        return float(value["float"])
-    return None
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond any double
+        return False
 
 
 def _text(value: Any) -> str | None:

@@ -11,6 +11,7 @@ from handlers.fits.format import is_image, is_table
 from handlers.obscore.axes import axis_types
 from handlers.obscore.kinds import MEASURED
 from handlers.obscore.readers import Keywords, Lookup
+from handlers.obscore.units import parsable
 from handlers.threads.thread_warnings import ignored
 
 #: Units that count detected quanta, per time or pixel or not (STIS BUNIT = 'COUNTS', AIA 'DN',
@@ -56,6 +57,8 @@ def unit_ucd(unit: str) -> str | None:
     """
     if re.split(r"[\s/*(]", unit.strip().lower(), maxsplit=1)[0] in COUNTED:
         return "phot.count"
+    if not parsable(unit):
+        return None
     from astropy import units
 
     with ignored():  # UnitsWarning: several slashes, which FITS discourages but everyone writes

@@ -28,6 +28,7 @@ from handlers.documents import HduDocument, SpectralFields
 from handlers.obscore.filters import passband
 from handlers.obscore.names import identity
 from handlers.obscore.readers import Header, Lookup, number, text
+from handlers.obscore.units import parsable
 from handlers.threads.thread_warnings import ignored
 
 #: Header bounds of a band: (lower keyword, upper keyword, the unit where the header gives none).
@@ -44,8 +45,6 @@ _MISSION_WAVEUNITS = (
 #: Table columns whose values are spectral coordinates, by the start of their TTYPEn.
 _SPECTRAL_COLUMNS = ("WAVE", "LAMBDA", "FREQ", "ENERG", "E_MIN", "E_MAX")
 _BRACKETED_UNIT = re.compile(r"\s*\[([^\]]+)\]")
-#: An exponent of four digits or more: astropy raises 10 to it as an integer, which never ends.
-_HUGE_EXPONENT = re.compile(r"(?:\*\*|\^|[+-])\s*\(?\s*[-+]?\s*\d{4,}")
 
 
 @dataclass(frozen=True)
@@ -260,7 +259,7 @@ def _parse_unit(unit: str) -> Any:
     """``unit`` as the FITS standard spells units, else as astropy does ('angstrom', 'micron')."""
     import astropy.units as u
 
-    if len(unit) > 80 or _HUGE_EXPONENT.search(unit):
+    if not parsable(unit):
         raise ValueError(f"{unit!r} is not a unit")
     try:
         return u.Unit(unit, format="fits")

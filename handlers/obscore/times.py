@@ -192,7 +192,9 @@ def _time_axis(lookup: Lookup) -> tuple[float | None, int | None]:
         for n, ctype in enumerate(axis_types(header), start=1):
             if ctype.split("-")[0] not in _TIME_AXES:
                 continue
-            length = header.get(f"NAXIS{n}")
+            naxis = header.get("NAXIS")
+            # An axis beyond NAXIS (WCSAXES > NAXIS) is one pixel wide, whatever a stray NAXISn says.
+            length = header.get(f"NAXIS{n}") if isinstance(naxis, int) and n <= naxis else 1
             seconds = None if ctype.endswith("-TAB") else _axis_step(lookup, header, n)
             return seconds, length if isinstance(length, int) and not isinstance(length, bool) else None
     return None, None

@@ -68,7 +68,8 @@ def draw_plot(series: Sequence[Series], x: PreviewAxis, y: PreviewAxis, max_size
     area = (LEFT, TOP, max(LEFT + 1, width - RIGHT), max(TOP + 1, height - BOTTOM))
     log = _wants_log(series[:MAX_SERIES])
     scaled = [_on_scale(s, log) for s in series[:MAX_SERIES]]
-    x_lo, x_hi = _span(np.concatenate([s.x[np.isfinite(s.y)] for s in scaled]) if scaled else np.empty(0))
+    xs = np.concatenate([s.x[np.isfinite(s.y)] for s in scaled]) if scaled else np.empty(0)
+    x_lo, x_hi = _span(xs)
     y_lo, y_hi = _robust_range([s.y for s in scaled])
     shown = [_decimated(s, area[2] - area[0]) for s in scaled]
     image = Image.new("RGB", (width, height), "white")
@@ -92,7 +93,10 @@ def draw_plot(series: Sequence[Series], x: PreviewAxis, y: PreviewAxis, max_size
     image.paste(label.rotate(90, expand=True), (0, 0))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
-    x_axis: PreviewAxis = {**x, "min": x_lo, "max": x_hi}
+    # The x values' own range, which the record reads a spectrum's band from: the frame widens a single value.
+    drawn_x = xs[np.isfinite(xs)]
+    x_axis: PreviewAxis = {**x, "min": float(drawn_x.min()), "max": float(drawn_x.max())} if drawn_x.size else \
+        {**x, "min": x_lo, "max": x_hi}
     y_axis: PreviewAxis = {**y, "min": y_lo, "max": y_hi, "scale": "log10" if log else "linear"}
     listed: list[PreviewSeries] = [
         {"label": s.label, "colour": colour, "points": int(np.isfinite(s.y).sum())}
