@@ -110,3 +110,24 @@ def test_no_celestial_wcs_no_pixels():
     summary = summary_of({"NAXIS": 2, "NAXIS1": 10, "NAXIS2": 10}, shape=[10, 10])
 
     assert (summary["s_xel1"], summary["s_xel2"]) == (None, None)
+
+
+def test_a_header_position_in_fk4_b1950_is_converted_to_icrs() -> None:
+    """RA/DEC with EQUINOX = 1950 and no RADESYS are FK4 (FITS WCS paper II): M31's B1950 position is its ICRS one."""
+    from astropy.coordinates import FK4, SkyCoord
+    from astropy.time import Time
+
+    summary = observation_summary([header_document({"RA": "00:40:00", "DEC": "+41:00:00", "EQUINOX": 1950.0})])
+
+    expected = SkyCoord(10.0, 41.0, unit="deg", frame=FK4(equinox=Time(1950.0, format="byear"))).icrs
+    assert (summary["s_ra"], summary["s_dec"]) == pytest.approx((expected.ra.degree, expected.dec.degree), abs=1e-9)
+    assert abs(summary["s_ra"] - 10.0) > 0.5  # half a century of precession, not the position as written
+
+
+def test_a_header_position_in_an_absurd_equinox_is_refused_with_a_warning() -> None:
+    notes: list[str] = []
+    summary = observation_summary([header_document({"RA": 10.0, "DEC": 41.0, "RADESYS": "FK5", "EQUINOX": 1e20})],
+                                  notes)
+
+    assert (summary["s_ra"], summary["s_dec"]) == (None, None)
+    assert any("the equinox 1e+20 is no year from 1000 to 3000" in note for note in notes), notes

@@ -36,7 +36,7 @@ def spatial(lookup: Lookup) -> SpatialFields:
     if wcs is None and (frame := lookup.find(full_sky_healpix)):
         sky.update(_whole_sky(_to_icrs([[0.0, 0.0]], frame, None)[0]))
     if sky["s_ra"] is None:
-        sky["s_ra"], sky["s_dec"] = lookup.find(*(position(*pair) for pair in TARGET_KEYWORDS)) or (None, None)
+        sky["s_ra"], sky["s_dec"] = lookup.find(*(_icrs_position(*pair) for pair in TARGET_KEYWORDS)) or (None, None)
     pixels = wcs.get("pixels") if wcs else None
     return {
         "s_ra": lookup.finite("s_ra", sky["s_ra"]),
@@ -47,6 +47,46 @@ def spatial(lookup: Lookup) -> SpatialFields:
         "s_xel1": pixels[0] if pixels else None,
         "s_xel2": pixels[1] if pixels else None,
     }
+
+
+#: RADESYS values (FITS WCS paper II, section 3.1) as astropy frame names.
+_RADESYS_FRAMES = {"ICRS": "icrs", "FK5": "fk5", "FK4": "fk4", "FK4-NO-E": "fk4noeterms"}
+#: Equinoxes, in years, that a header can mean: beyond them erfa's precession gives numbers, not positions.
+_EQUINOX_YEARS = (1000.0, 3000.0)
+
+
+def _icrs_position(ra_keyword: str, dec_keyword: str) -> KeywordReader:
+    """A header position converted to ICRS from the frame its header states (``_header_frame``)."""
+    read = position(ra_keyword, dec_keyword)
+
+    def convert(keywords: Keywords) -> tuple[float, float] | None:
+        found = read(keywords)
+        if found is None:
+            return None
+        frame, equinox = _header_frame(keywords)
+        try:
+            return _to_icrs([list(found)], frame, equinox)[0]
+        except ValueError as exc:
+            raise ValueError(f"{ra_keyword}={keywords.get(ra_keyword)!r} {dec_keyword}="
+                             f"{keywords.get(dec_keyword)!r}: {exc}") from exc
+
+    return convert
+
+
+def _header_frame(keywords: Keywords) -> tuple[str, Any]:
+    """The frame and equinox of a header's equatorial positions, by FITS WCS paper II's defaults:
+    RADESYS (RADECSYS before it), else FK4 for an EQUINOX (EPOCH before it) before 1984 and FK5
+    from then, else ICRS."""
+    equinox = keywords.get("EQUINOX", keywords.get("EPOCH"))
+    system = keywords.get("RADESYS", keywords.get("RADECSYS"))
+    if isinstance(system, str) and system.strip():
+        frame = _RADESYS_FRAMES.get(system.strip().upper())
+        if frame is None:
+            raise ValueError(f"RADESYS={system!r} is no equatorial frame this record converts")
+        return frame, equinox
+    if isinstance(equinox, int | float) and not isinstance(equinox, bool):
+        return ("fk4" if equinox < 1984 else "fk5"), equinox
+    return "icrs", None
 
 
 def _arcsec(keyword: str, arcsec_per_unit: float) -> KeywordReader:
@@ -169,6 +209,9 @@ def _to_icrs(points: list[list[float]], frame: str | None, equinox: Any) -> list
     if equinox is not None and frame in _EQUINOX_FORMATS:
         if isinstance(equinox, bool) or not isinstance(equinox, (int, float)) or not math.isfinite(equinox):
             raise ValueError(f"the equinox {equinox!r} is not a finite number")
+        if not _EQUINOX_YEARS[0] <= equinox <= _EQUINOX_YEARS[1]:
+            raise ValueError(f"the equinox {equinox!r} is no year from {_EQUINOX_YEARS[0]:.0f} to "
+                             f"{_EQUINOX_YEARS[1]:.0f}")
         options["equinox"] = Time(equinox, format=_EQUINOX_FORMATS[frame])
     lon, lat = [point[0] for point in points], [point[1] for point in points]
     with ignored():  # an absurd equinox overflows in erfa: the caller checks the result
