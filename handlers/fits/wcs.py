@@ -26,7 +26,7 @@ from handlers.threads.thread_warnings import ignored
 logger = logging.getLogger(__name__)
 
 # astropy.coordinates frame names, so that consumers can pass them to SkyCoord.
-_RADESYS_FRAMES = {"ICRS": "icrs", "FK5": "fk5", "FK4": "fk4", "FK4-NO-E": "fk4noeterms"}
+RADESYS_FRAMES = {"ICRS": "icrs", "FK5": "fk5", "FK4": "fk4", "FK4-NO-E": "fk4noeterms"}
 _LON_FRAMES = {"GLON": "galactic", "SLON": "supergalactic", "ELON": "barycentricmeanecliptic"}
 #: sunpy.coordinates' frames of the Sun, by their longitude's CTYPE.
 SOLAR_FRAMES = {"HPLN": "helioprojective", "HGLN": "heliographic_stonyhurst", "CRLN": "heliographic_carrington"}
@@ -152,7 +152,7 @@ def celestial_wcs(
                 raise ValueError("no pixel of the image is on the sky")
             lon_type = celestial.wcs.ctype[celestial.wcs.lng][:4]
             frame = SOLAR_FRAMES.get(lon_type) or _LON_FRAMES.get(lon_type) or (
-                _RADESYS_FRAMES.get(celestial.wcs.radesys) if lon_type == "RA--" else None
+                RADESYS_FRAMES.get(celestial.wcs.radesys) if lon_type == "RA--" else None
             )
             equinox = celestial.wcs.equinox
             observer = _observer(wcs.wcs) if lon_type in SOLAR_FRAMES else None

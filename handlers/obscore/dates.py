@@ -32,7 +32,6 @@ UNIT_SECONDS = {
 }
 
 _SCALE_IN_COMMENT = re.compile(r"\b(UTC|UT|GMT|TT|TDT|TAI|IAT|TDB|TCG|TCB|GPS)\b")
-_UNIT_IN_COMMENT = re.compile(r"\s*\[([^\]]*)\]")
 _SLASHED = re.compile(r"(\d\d)/(\d\d)/(\d\d|\d{4})")
 _COMPACT = re.compile(r"(\d{4})(\d\d)(\d\d)")
 _ORDER_IN_COMMENT = re.compile(r"\b(dd|mm)/(?:mm|dd)/(?:yyyy|ccyy|yy)\b", re.IGNORECASE)
@@ -107,9 +106,3 @@ def unit_seconds(unit: object, where: str) -> float:
     if seconds is None:
         raise ValueError(f"is in the unit {unit!r} of {where}, which is not a unit of time ({', '.join(UNIT_SECONDS)})")
     return seconds
-
-
-def comment_unit(header: Header, keyword: str) -> str | None:
-    """The unit a card's comment opens with, ``[d]`` by the FITS convention for units, or None."""
-    given = _UNIT_IN_COMMENT.match(header.comment(keyword))
-    return given.group(1) if given else None

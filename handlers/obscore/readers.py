@@ -20,6 +20,8 @@ from handlers.fits.cards import first_values
 
 logger = logging.getLogger(__name__)
 
+_UNIT_IN_COMMENT = re.compile(r"\s*\[([^\]]*)\]")
+
 Keywords = Mapping[str, Any]
 
 #: Values that say there is no value (GBM writes FILTER = 'None'), compared upper-cased and stripped.
@@ -66,6 +68,12 @@ class Header(Mapping[str, Any]):
     def comment(self, keyword: str) -> str:
         """The comment of the keyword's first card, '' where it has none."""
         return self._comments.get(keyword, "")
+
+    def comment_unit(self, keyword: str) -> str | None:
+        """The unit the keyword's comment opens with, ``[d]`` by the FITS convention for units
+        (FITS 4.0, section 4.3.2), as written ('' for ``[]``); None where it opens with none."""
+        given = _UNIT_IN_COMMENT.match(self.comment(keyword))
+        return given.group(1) if given else None
 
 
 #: What ``Lookup.find`` takes: a reader of one HDU's header.

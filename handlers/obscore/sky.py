@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from handlers.documents import CelestialWcs, SpatialFields
-from handlers.fits.wcs import SOLAR_FRAMES
+from handlers.fits.wcs import RADESYS_FRAMES, SOLAR_FRAMES
 from handlers.obscore.readers import KeywordReader, Keywords, Lookup, number, position
 from handlers.threads.thread_warnings import ignored
 
@@ -49,8 +49,6 @@ def spatial(lookup: Lookup) -> SpatialFields:
     }
 
 
-#: RADESYS values (FITS WCS paper II, section 3.1) as astropy frame names.
-_RADESYS_FRAMES = {"ICRS": "icrs", "FK5": "fk5", "FK4": "fk4", "FK4-NO-E": "fk4noeterms"}
 #: Equinoxes, in years, that a header can mean: beyond them erfa's precession gives numbers, not positions.
 _EQUINOX_YEARS = (1000.0, 3000.0)
 
@@ -80,7 +78,7 @@ def _header_frame(keywords: Keywords) -> tuple[str, Any]:
     equinox = keywords.get("EQUINOX", keywords.get("EPOCH"))
     system = keywords.get("RADESYS", keywords.get("RADECSYS"))
     if isinstance(system, str) and system.strip():
-        frame = _RADESYS_FRAMES.get(system.strip().upper())
+        frame = RADESYS_FRAMES.get(system.strip().upper())
         if frame is None:
             raise ValueError(f"RADESYS={system!r} is no equatorial frame this record converts")
         return frame, equinox

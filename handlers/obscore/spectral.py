@@ -19,7 +19,6 @@ the default unit; without either, a value is not taken and ``warnings`` says so.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -44,7 +43,6 @@ _MISSION_WAVEUNITS = (
 )
 #: Table columns whose values are spectral coordinates, by the start of their TTYPEn.
 _SPECTRAL_COLUMNS = ("WAVE", "LAMBDA", "FREQ", "ENERG", "E_MIN", "E_MAX")
-_BRACKETED_UNIT = re.compile(r"\s*\[([^\]]+)\]")
 
 
 @dataclass(frozen=True)
@@ -203,9 +201,9 @@ def _unit(keyword: str, default: str, keywords: Header, context: _Context) -> st
         return f"10**{waveunit} m"
     if waveunit is not None:
         return str(waveunit).strip()
-    bracketed = _BRACKETED_UNIT.match(keywords.comment(keyword))
+    bracketed = keywords.comment_unit(keyword)
     if bracketed:
-        return bracketed.group(1).strip()
+        return bracketed.strip()
     if default == "WAVEUNIT":
         names = {"INSTRUME": context.instrument, "DETECTOR": context.detector}
         return next((unit for key, start, unit in _MISSION_WAVEUNITS

@@ -29,7 +29,6 @@ from handlers.fits.format import is_image, is_table
 from handlers.obscore.axes import axis_types
 from handlers.obscore.dates import (
     SCALES,
-    comment_unit,
     iso_date,
     scale_of,
     unit_seconds,
@@ -165,7 +164,7 @@ def _naming(keyword: str, value: object) -> Iterator[None]:
 
 def _seconds_per(header: Header, keyword: str) -> float:
     """Seconds per unit of ``keyword``'s number (``duration``'s rule)."""
-    unit = comment_unit(header, keyword)
+    unit = header.comment_unit(keyword)
     if unit is not None:
         return unit_seconds(unit, "its comment")
     if keyword in _IN_TIMEUNIT and header.get("TIMEUNIT") is not None:
